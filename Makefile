@@ -1,0 +1,41 @@
+# Better Work platform. `make run` starts everything; `make test` runs every test.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PACKAGES := libs/servicekit libs/devstack \
+            services/registry services/assessments services/advisory \
+            services/partnerships services/invoicing services/transparency
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck contracts bench clean
+
+$(STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing dependencies into $(VENV) (first time only)..."
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(addprefix -e ,$(PACKAGES))
+	@touch $@
+
+install: $(STAMP) ## one virtual environment: every service and lib, the test tools and the CLI
+
+run: $(STAMP) ## the whole platform: Postgres, broker, migrations, six services
+	@$(BIN)/betterwork run
+
+test: $(STAMP) ## every test: libs, services and tests/ (real Postgres, real broker)
+	@$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	@$(BIN)/ruff check libs services tests bench
+	@$(BIN)/ruff format --check libs services tests bench
+
+typecheck: $(STAMP)
+	@$(BIN)/mypy
+
+contracts: $(STAMP) ## regenerate contracts/openapi/*.json from the code
+	@$(BIN)/betterwork openapi
+
+bench: $(STAMP) ## benchmarks that print their figures
+	@$(BIN)/python bench/memory_default_run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,133 @@
+"""The `betterwork` command: run the platform, mint local tokens, migrate, export contracts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from servicekit.auth.local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER, LocalSigningKey
+from servicekit.auth.principal import Role
+from servicekit.definition import load_services
+from servicekit.migrations import upgrade
+from servicekit.settings import asyncpg_url
+
+from devstack.launcher import AlreadyRunning, Platform, state_dir_from_env
+from devstack.provision import create_database, provision
+
+app = typer.Typer(help="Better Work platform tools.", no_args_is_help=True, add_completion=False)
+
+
+@app.command()
+def run() -> None:
+    """Start the whole platform (Postgres, broker, migrations, six services) until Ctrl-C."""
+    platform = Platform(state_dir=state_dir_from_env(), env=dict(os.environ))
+    try:
+        code = platform.run()
+    except AlreadyRunning as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(3) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def token(
+    role: Annotated[list[Role], typer.Option("--role", help="Role(s) the token carries; repeat for several.")],
+    org: Annotated[str | None, typer.Option("--org", help="Organisation id: the factory id or buyer id.")] = None,
+    country: Annotated[str | None, typer.Option("--country", help="ISO 3166-1 alpha-2 country, e.g. KH.")] = None,
+    subject: Annotated[str | None, typer.Option("--subject", help="Subject (user or client id).")] = None,
+    scope: Annotated[list[str] | None, typer.Option("--scope", help="Scope to grant; repeat for several.")] = None,
+    ttl: Annotated[int, typer.Option("--ttl", min=60, max=86400 * 30, help="Lifetime in seconds.")] = 3600,
+) -> None:
+    """Print a token that locally started services accept (signed with the local key)."""
+    if country is not None and (len(country) != 2 or not country.isalpha()):
+        raise typer.BadParameter("use an ISO 3166-1 alpha-2 code such as KH", param_hint="--country")
+    key = LocalSigningKey.load_or_create(state_dir_from_env() / "keys")
+    typer.echo(
+        key.mint(
+            roles=role,
+            subject=subject,
+            organisation_id=org,
+            country=country,
+            scopes=scope or (),
+            issuer=os.environ.get("AUTH_ISSUER", LOCAL_ISSUER),
+            audience=os.environ.get("AUTH_AUDIENCE", LOCAL_AUDIENCE),
+            ttl_s=ttl,
+        )
+    )
+
+
+@app.command()
+def migrate(
+    services: Annotated[list[str] | None, typer.Argument(help="Services to migrate (default: all).")] = None,
+) -> None:
+    """Create the database, roles and schemas if missing, then upgrade each service to its latest migration."""
+    definitions = load_services()
+    unknown = set(services or ()) - set(definitions)
+    if unknown:
+        raise typer.BadParameter(f"unknown service(s): {', '.join(sorted(unknown))}")
+    chosen = [definitions[n] for n in (services or definitions)]
+    settings = [d.settings() for d in chosen]
+    admin = asyncpg_url(settings[0].database_url)
+    asyncio.run(create_database(admin))
+    asyncio.run(provision(admin, settings))
+    for definition, s in zip(chosen, settings, strict=True):
+        upgrade(definition, s)
+        typer.echo(f"migrated {definition.name}")
+
+
+@app.command()
+def serve(service: Annotated[str, typer.Argument(help="Service to run in the foreground.")]) -> None:
+    """Run one service under uvicorn (its settings come from the environment)."""
+    from servicekit.serve import serve as serve_one
+
+    serve_one(service)
+
+
+@app.command("services")
+def list_services() -> None:
+    """List the installed services, their ports and environment prefixes."""
+    for definition in load_services().values():
+        s = definition.settings()
+        typer.echo(f"{definition.name:<13} port {s.port:<5} prefix {definition.env_prefix:<14} {definition.summary}")
+
+
+@app.command()
+def openapi(
+    out: Annotated[Path, typer.Option(help="Folder for <service>.json.")] = Path("contracts/openapi"),
+    check: Annotated[bool, typer.Option("--check", help="Fail if the committed files differ.")] = False,
+) -> None:
+    """Export each service's OpenAPI document (the committed copies are checked in CI)."""
+    drift = []
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in export_openapi().items():
+        target = out / f"{name}.json"
+        if check:
+            if not target.exists() or target.read_text() != text:
+                drift.append(name)
+        else:
+            target.write_text(text)
+            typer.echo(f"wrote {target}")
+    if drift:
+        typer.echo(f"OpenAPI drift in: {', '.join(drift)}; run `betterwork openapi`", err=True)
+        raise typer.Exit(1)
+
+
+def export_openapi() -> dict[str, str]:
+    """Each service's OpenAPI document as committed text (no database or broker is contacted)."""
+    from servicekit.auth.local_issuer import LocalSigningKey as _Key
+
+    public_pem = _Key.generate().public_pem.decode()
+    documents = {}
+    for name, definition in load_services().items():
+        application = definition.create_app(definition.settings(auth_public_key=public_pem, auth_jwks_url=None))
+        documents[name] = json.dumps(application.openapi(), indent=2, sort_keys=True) + "\n"
+    return documents
+
+
+def main() -> None:
+    sys.exit(app())

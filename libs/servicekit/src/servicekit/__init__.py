@@ -1,0 +1,1 @@
+"""Shared runtime of the Better Work services (no business rules live here)."""

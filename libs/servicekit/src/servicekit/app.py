@@ -1,0 +1,145 @@
+"""Build a service's FastAPI app: the same wiring for all six services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from servicekit import platform_routes
+from servicekit.auth import TokenVerifier
+from servicekit.database import Database
+from servicekit.definition import ServiceDefinition
+from servicekit.errors import install_problem_handlers
+from servicekit.health import ReadinessChecks, broker_check, health_router
+from servicekit.settings import ServiceSettings
+from servicekit.telemetry import (
+    HttpMetrics,
+    RequestTelemetryMiddleware,
+    build_tracer_provider,
+    install_global_tracer_provider,
+)
+
+_log = logging.getLogger("servicekit.app")
+
+LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details.",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "format": "uri-reference"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"pointer": {"type": "string"}, "detail": {"type": "string"}, "code": {"type": "string"}},
+            },
+        },
+    },
+    "required": ["type", "title", "status"],
+}
+
+
+def create_service_app(
+    definition: ServiceDefinition,
+    settings: ServiceSettings,
+    *,
+    routers: Sequence[APIRouter] = (),
+    lifespan_hooks: Sequence[LifespanHook] = (),
+) -> FastAPI:
+    """The app for one service: errors, auth, telemetry, health, metrics, then its own routers.
+
+    `lifespan_hooks` start background work (relay, consumers) after the shared
+    resources exist and stop it before they close.
+    """
+    database = Database(
+        settings.service_database_url(),
+        schema=settings.schema,
+        pool_size=settings.db_pool_size,
+        application_name=f"betterwork-{definition.name}",
+    )
+    tracer_provider = build_tracer_provider(
+        definition.name, settings.otel_traces_exporter, settings.otel_exporter_otlp_endpoint
+    )
+    install_global_tracer_provider(tracer_provider)
+    metrics_registry = CollectorRegistry()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(database.dispose)
+            stack.callback(tracer_provider.shutdown)
+            for hook in lifespan_hooks:
+                await stack.enter_async_context(hook(app))
+            _log.info("%s ready to serve on port %s", definition.name, settings.port)
+            yield
+
+    app = FastAPI(
+        title=f"Better Work {definition.title}",
+        summary=definition.summary,
+        version="0.1.0",
+        lifespan=lifespan,
+        generate_unique_id_function=lambda route: f"{definition.name}-{route.name}",
+    )
+    app.state.service_name = definition.name
+    app.state.settings = settings
+    app.state.database = database
+    app.state.token_verifier = TokenVerifier.from_settings(settings)
+    app.state.metrics_registry = metrics_registry
+    app.state.readiness = ReadinessChecks(
+        {
+            "database": lambda: database.ping(settings.readiness_timeout_s),
+            "broker": broker_check(settings.kafka_bootstrap_servers, settings.readiness_timeout_s),
+        },
+        timeout_s=settings.readiness_timeout_s,
+    )
+
+    install_problem_handlers(app)
+    app.add_middleware(
+        RequestTelemetryMiddleware, tracer_provider=tracer_provider, metrics=HttpMetrics(metrics_registry)
+    )
+    app.include_router(health_router)
+    app.include_router(platform_routes.router)
+    for router in routers:
+        app.include_router(router)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)
+
+    _check_operation_ids(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _check_operation_ids(app: FastAPI) -> None:
+    seen: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            op_id = route.unique_id
+            if op_id in seen:
+                raise RuntimeError(f"duplicate operation id {op_id}: name the route functions uniquely")
+            seen.add(op_id)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes, description=app.description
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        app.openapi_schema = schema
+    return app.openapi_schema

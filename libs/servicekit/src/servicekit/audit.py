@@ -1,0 +1,97 @@
+"""Audit history: who did what to which record, when and why; one table in each service's schema."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from servicekit.auth.principal import Principal
+
+_metadata = sa.MetaData()
+
+
+@cache
+def audit_table(schema: str) -> sa.Table:
+    return sa.Table(
+        "audit_event",
+        _metadata,
+        sa.Column("id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("actor_roles", sa.ARRAY(sa.Text), nullable=False),
+        sa.Column("action", sa.Text, nullable=False),
+        sa.Column("entity_type", sa.Text, nullable=False),
+        sa.Column("entity_id", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text),
+        sa.Column("details", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+        sa.Index("ix_audit_event_entity", "entity_type", "entity_id", "occurred_at"),
+        sa.Index("ix_audit_event_occurred", "occurred_at", "id"),
+        schema=schema,
+    )
+
+
+class AuditEventPublic(BaseModel):
+    id: uuid.UUID
+    occurred_at: datetime
+    actor: str
+    actor_roles: list[str]
+    action: str
+    entity_type: str
+    entity_id: str
+    reason: str | None
+    details: dict[str, Any]
+
+
+async def record_audit(
+    session: AsyncSession,
+    *,
+    schema: str,
+    actor: Principal,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> uuid.UUID:
+    """Add an audit row to the caller's transaction; it commits or rolls back with the change it records."""
+    event_id = uuid.uuid4()
+    await session.execute(
+        audit_table(schema).insert().values(
+            id=event_id,
+            occurred_at=datetime.now(UTC),
+            actor=actor.subject,
+            actor_roles=sorted(actor.roles),
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            reason=reason,
+            details=details or {},
+        )
+    )
+    return event_id
+
+
+def create_audit_table_v1(op: Any, schema: str) -> None:
+    """DDL of the audit table as first released; migrations call it, so it never changes (add a v2 instead)."""
+    op.create_table(
+        "audit_event",
+        sa.Column("id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("actor_roles", sa.ARRAY(sa.Text), nullable=False),
+        sa.Column("action", sa.Text, nullable=False),
+        sa.Column("entity_type", sa.Text, nullable=False),
+        sa.Column("entity_id", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text),
+        sa.Column("details", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+        schema=schema,
+    )
+    op.create_index("ix_audit_event_entity", "audit_event", ["entity_type", "entity_id", "occurred_at"], schema=schema)
+    op.create_index("ix_audit_event_occurred", "audit_event", ["occurred_at", "id"], schema=schema)

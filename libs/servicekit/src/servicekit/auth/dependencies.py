@@ -1,0 +1,44 @@
+"""FastAPI dependencies: `CurrentPrincipal` for any caller, `require(...)` for role and scope checks."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from servicekit.auth.principal import Principal, Role
+from servicekit.auth.verifier import TokenVerifier
+from servicekit.errors import Forbidden, Unauthorized
+
+_bearer = HTTPBearer(auto_error=False, bearerFormat="JWT", description="OAuth2 bearer token (JWT).")
+
+
+async def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None:
+        raise Unauthorized("A bearer token is required: send `Authorization: Bearer <token>`.", error="missing")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    principal = await verifier.verify(credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: Role, scopes: tuple[str, ...] = ()) -> Callable[..., Awaitable[Principal]]:
+    """Route-level check: the caller holds one of `roles` (admin always does) and every scope in `scopes`."""
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if roles and not principal.has_any_role(*roles):
+            allowed = ", ".join(sorted(r.value for r in roles))
+            raise Forbidden(f"This operation needs one of the roles: {allowed}.")
+        if scopes and not principal.has_scopes(*scopes):
+            missing = ", ".join(sorted(set(scopes) - principal.scopes))
+            raise Forbidden(f"The token lacks the scope(s): {missing}.")
+        return principal
+
+    return check

@@ -1,0 +1,40 @@
+"""Who is calling: built from a verified token, used by every route and use case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    STAFF = "staff"  # country programme staff
+    FACTORY = "factory"  # a factory's own users; organisation_id is the factory id
+    BUYER = "buyer"  # a brand's users; organisation_id is the buyer id
+    CONSTITUENT = "constituent"  # unions, employers' organisations, government
+    SERVICE = "service"  # machine clients such as SLCP integrations
+    ADMIN = "admin"  # platform administrators; pass every role check
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    roles: frozenset[Role]
+    organisation_id: str | None = None
+    country: str | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    def has_any_role(self, *roles: Role) -> bool:
+        return Role.ADMIN in self.roles or bool(self.roles.intersection(roles))
+
+    def has_scopes(self, *scopes: str) -> bool:
+        return set(scopes) <= self.scopes
+
+    def as_public_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "roles": sorted(self.roles),
+            "organisation_id": self.organisation_id,
+            "country": self.country,
+            "scopes": sorted(self.scopes),
+        }

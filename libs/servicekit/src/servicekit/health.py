@@ -1,0 +1,73 @@
+"""`/health/live` (depends on nothing external) and `/health/ready` (database and broker)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiokafka.client import AIOKafkaClient
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from servicekit.errors import problem_response
+
+_log = logging.getLogger("servicekit.health")
+
+Check = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class ReadinessChecks:
+    checks: dict[str, Check]
+    timeout_s: float
+
+    async def run(self) -> dict[str, str]:
+        async def one(check: Check) -> str:
+            try:
+                await asyncio.wait_for(check(), self.timeout_s)
+                return "ok"
+            except TimeoutError:
+                return f"no answer within {self.timeout_s:g}s"
+            except Exception as exc:  # reported to the caller; readiness never raises
+                return f"{type(exc).__name__}: {exc}"[:300]
+
+        results = await asyncio.gather(*(one(c) for c in self.checks.values()))
+        return dict(zip(self.checks, results, strict=True))
+
+
+def broker_check(bootstrap_servers: str, timeout_s: float) -> Check:
+    """The broker answers a metadata request."""
+
+    async def check() -> None:
+        client = AIOKafkaClient(
+            bootstrap_servers=bootstrap_servers,
+            request_timeout_ms=int(timeout_s * 1000),
+            client_id="betterwork-readiness",
+        )
+        try:
+            await client.bootstrap()
+        finally:
+            await client.close()
+
+    return check
+
+
+health_router = APIRouter(prefix="/health", include_in_schema=False)
+
+
+@health_router.get("/live")
+async def live() -> dict[str, str]:
+    return {"status": "live"}
+
+
+@health_router.get("/ready")
+async def ready(request: Request) -> JSONResponse:
+    checks: ReadinessChecks = request.app.state.readiness
+    results = await checks.run()
+    if all(r == "ok" for r in results.values()):
+        return JSONResponse({"status": "ready", "checks": results})
+    failing = ", ".join(k for k, v in results.items() if v != "ok")
+    _log.warning("not ready: %s", results)
+    return problem_response(503, title="Not ready", detail=f"Unreachable: {failing}.", checks=results)

@@ -1,0 +1,143 @@
+"""Settings shared by every service.
+
+Each service subclasses `ServiceSettings` and sets its own environment prefix
+(`REGISTRY_`, `ASSESSMENTS_`, ...). Deployment-wide values (`DATABASE_URL`,
+`KAFKA_BOOTSTRAP_SERVERS`, auth, telemetry, country) are also read without a
+prefix, so one variable configures all six services; the prefixed variable wins
+when both are set (a deployment may give one service its own database).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from sqlalchemy.engine import URL, make_url
+
+SHARED_FIELDS: frozenset[str] = frozenset(
+    {
+        "database_url",
+        "kafka_bootstrap_servers",
+        "country",
+        "auth_issuer",
+        "auth_audience",
+        "auth_jwks_url",
+        "auth_public_key",
+        "auth_public_key_file",
+        "otel_traces_exporter",
+        "otel_exporter_otlp_endpoint",
+        "log_level",
+        "log_format",
+    }
+)
+
+
+class _SharedEnvSource(EnvSettingsSource):
+    """Reads only the deployment-wide fields, without the service prefix."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls, env_prefix="", case_sensitive=False)
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in super().__call__().items() if k in SHARED_FIELDS}
+
+
+def asyncpg_url(url: str) -> URL:
+    """Parse a Postgres URL and make sure it names the asyncpg driver."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError(f"not a PostgreSQL URL: {parsed.render_as_string(hide_password=True)}")
+    return parsed.set(drivername="postgresql+asyncpg")
+
+
+class ServiceSettings(BaseSettings):
+    """Configuration of one service; subclasses set `service_name` and the env prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_prefix="SERVICE_")
+
+    service_name: ClassVar[str] = "service"
+    default_port: ClassVar[int] = 8000
+
+    # --- deployment-wide (also read without prefix) -----------------------
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/betterwork",
+        description="Server and database. Each service logs in as its own role (db_role), "
+        "whatever user this URL names; the URL's own user is for provisioning.",
+    )
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    country: str | None = Field(
+        default=None, description="ISO 3166-1 alpha-2 code of the country programme this instance serves."
+    )
+    auth_issuer: str = "betterwork-local"
+    auth_audience: str | None = "betterwork"
+    auth_jwks_url: str | None = None
+    auth_public_key: str | None = Field(default=None, description="PEM public key that signs tokens.")
+    auth_public_key_file: Path | None = None
+    otel_traces_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_exporter_otlp_endpoint: str | None = None
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    # --- this service only (prefixed) ------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 0
+    db_role: str | None = Field(default=None, description="Login role; defaults to bw_<service>.")
+    db_password: SecretStr | None = None
+    db_pool_size: int = Field(default=5, ge=1, le=100)
+    readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _SharedEnvSource(settings_cls), dotenv_settings, file_secret_settings)
+
+    @field_validator("country")
+    @classmethod
+    def _country_is_alpha2(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if len(value) != 2 or not value.isalpha():
+            raise ValueError("country must be an ISO 3166-1 alpha-2 code such as KH or VN")
+        return value.upper()
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_postgres(cls, value: str) -> str:
+        asyncpg_url(value)
+        return value
+
+    def model_post_init(self, __context: Any) -> None:
+        if self.port == 0:
+            self.port = self.default_port
+
+    @property
+    def role(self) -> str:
+        """The Postgres login role, and owner of the service's schema."""
+        return self.db_role or f"bw_{self.service_name}"
+
+    @property
+    def schema(self) -> str:
+        return self.service_name
+
+    def service_database_url(self) -> URL:
+        """URL the service connects with: the shared server, logged in as its own role."""
+        password = self.db_password.get_secret_value() if self.db_password else None
+        # URL.set() ignores None, so rebuild: the admin password must never carry over.
+        return asyncpg_url(self.database_url)._replace(username=self.role, password=password)
+
+    def admin_database_url(self) -> URL:
+        """URL as configured, used to provision roles and schemas."""
+        return asyncpg_url(self.database_url)

@@ -1,0 +1,92 @@
+"""The unit of work commits only when told to, and a failure changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from devstack.pytest_plugin import TestPlatform
+from servicekit.audit import audit_table, record_audit
+from servicekit.auth import Principal, Role
+from servicekit.database import Database
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+ACTOR = Principal(subject="staff-1", roles=frozenset({Role.STAFF}), country="KH")
+
+
+@pytest.fixture
+async def database(test_platform: TestPlatform) -> AsyncIterator[Database]:
+    settings = test_platform.settings("registry")
+    db = Database(settings.service_database_url(), schema="registry", pool_size=2)
+    yield db
+    await db.dispose()
+
+
+async def count_for(db: Database, entity_id: str) -> int:
+    table = audit_table("registry")
+    async with db.unit_of_work() as uow:
+        return int((await uow.session.execute(select(func.count()).where(table.c.entity_id == entity_id))).scalar_one())
+
+
+async def add(uow_session: AsyncSession, entity_id: str) -> None:
+    await record_audit(uow_session, schema="registry", actor=ACTOR, action="test", entity_type="uow", entity_id=entity_id)
+
+
+async def test_commit_persists(database: Database) -> None:
+    async with database.unit_of_work() as uow:
+        await add(uow.session, "commit-1")
+        await uow.commit()
+    assert await count_for(database, "commit-1") == 1
+
+
+async def test_leaving_without_commit_rolls_back(database: Database) -> None:
+    async with database.unit_of_work() as uow:
+        await add(uow.session, "nocommit-1")
+    assert await count_for(database, "nocommit-1") == 0
+
+
+async def test_exception_rolls_back(database: Database) -> None:
+    with pytest.raises(ValueError, match="rule broken"):
+        async with database.unit_of_work() as uow:
+            await add(uow.session, "raise-1")
+            raise ValueError("rule broken")
+    assert await count_for(database, "raise-1") == 0
+
+
+async def test_work_after_commit_is_not_kept_without_another_commit(database: Database) -> None:
+    async with database.unit_of_work() as uow:
+        await add(uow.session, "after-1")
+        await uow.commit()
+        await add(uow.session, "after-2")
+    assert await count_for(database, "after-1") == 1
+    assert await count_for(database, "after-2") == 0
+
+
+async def test_before_commit_hook_writes_in_the_same_transaction(database: Database) -> None:
+    async def hook(session: AsyncSession) -> None:
+        await add(session, "hook-2")
+
+    async with database.unit_of_work() as uow:
+        await add(uow.session, "hook-1")
+        uow.before_commit(hook)
+        await uow.commit()
+    assert await count_for(database, "hook-2") == 1
+
+    async def failing_hook(session: AsyncSession) -> None:
+        await add(session, "hook-4")
+        raise RuntimeError("outbox full")
+
+    with pytest.raises(RuntimeError):
+        async with database.unit_of_work() as uow:
+            await add(uow.session, "hook-3")
+            uow.before_commit(failing_hook)
+            await uow.commit()
+    assert await count_for(database, "hook-3") == 0
+    assert await count_for(database, "hook-4") == 0
+
+
+async def test_unit_of_work_cannot_be_used_outside_its_block(database: Database) -> None:
+    uow = database.unit_of_work()
+    with pytest.raises(RuntimeError, match="outside"):
+        _ = uow.session

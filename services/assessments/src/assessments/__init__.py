@@ -1,0 +1,1 @@
+"""Better Work Assessments service."""

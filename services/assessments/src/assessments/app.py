@@ -1,0 +1,23 @@
+"""The assessments service's FastAPI app, built by one factory function."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from servicekit.app import create_service_app
+from servicekit.definition import ServiceDefinition
+
+from assessments.settings import AssessmentsSettings
+
+
+def create_app(settings: AssessmentsSettings | None = None) -> FastAPI:
+    return create_service_app(SERVICE, settings or AssessmentsSettings())
+
+
+SERVICE = ServiceDefinition(
+    name="assessments",
+    title="Assessments",
+    summary="The Compliance Assessment Tool, assessments, findings and zero-tolerance cases.",
+    settings_cls=AssessmentsSettings,
+    create_app=create_app,
+    migrations_dir=Path(__file__).parent / "migrations",
+)

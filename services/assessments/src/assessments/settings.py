@@ -1,0 +1,13 @@
+"""Configuration of the assessments service: environment variables prefixed `ASSESSMENTS_`."""
+
+from typing import ClassVar
+
+from pydantic_settings import SettingsConfigDict
+from servicekit.settings import ServiceSettings
+
+
+class AssessmentsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(extra="ignore", env_prefix="ASSESSMENTS_")
+
+    service_name: ClassVar[str] = "assessments"
+    default_port: ClassVar[int] = 8002

@@ -1,0 +1,23 @@
+"""The invoicing service's FastAPI app, built by one factory function."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from servicekit.app import create_service_app
+from servicekit.definition import ServiceDefinition
+
+from invoicing.settings import InvoicingSettings
+
+
+def create_app(settings: InvoicingSettings | None = None) -> FastAPI:
+    return create_service_app(SERVICE, settings or InvoicingSettings())
+
+
+SERVICE = ServiceDefinition(
+    name="invoicing",
+    title="Invoicing",
+    summary="Price lists, prepaid credits, invoices, payments and cost recovery.",
+    settings_cls=InvoicingSettings,
+    create_app=create_app,
+    migrations_dir=Path(__file__).parent / "migrations",
+)

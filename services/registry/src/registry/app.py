@@ -1,0 +1,23 @@
+"""The registry service's FastAPI app, built by one factory function."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from servicekit.app import create_service_app
+from servicekit.definition import ServiceDefinition
+
+from registry.settings import RegistrySettings
+
+
+def create_app(settings: RegistrySettings | None = None) -> FastAPI:
+    return create_service_app(SERVICE, settings or RegistrySettings())
+
+
+SERVICE = ServiceDefinition(
+    name="registry",
+    title="Registry",
+    summary="Factories, their identity and their enrolment lifecycle.",
+    settings_cls=RegistrySettings,
+    create_app=create_app,
+    migrations_dir=Path(__file__).parent / "migrations",
+)
