@@ -21,7 +21,7 @@ install: $(STAMP) ## one virtual environment: every service and lib, the test to
 run: $(STAMP) ## the whole platform: Postgres, broker, migrations, six services
 	@$(BIN)/betterwork run
 
-test: $(STAMP) ## every test: libs, services and tests/ (real Postgres, real broker)
+test: $(STAMP) lint typecheck ## every test: lint, types, then libs, services and tests/ (real Postgres, real broker)
 	@$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

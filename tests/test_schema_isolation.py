@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
+
 from devstack.pytest_plugin import TestPlatform
 
 
@@ -43,7 +44,9 @@ async def test_every_role_is_confined_to_its_own_schema(test_platform: TestPlatf
 async def test_service_roles_are_not_privileged(test_platform: TestPlatform) -> None:
     conn = await connect_as(test_platform, "registry")
     try:
-        row = await conn.fetchrow("SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user")
+        row = await conn.fetchrow(
+            "SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user"
+        )
         assert tuple(row) == (False, False, False)
     finally:
         await conn.close()

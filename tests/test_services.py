@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from devstack.cli import export_openapi
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from servicekit.auth import Role
@@ -34,8 +35,14 @@ async def test_authenticated_endpoint_and_problem_on_401(service: str, test_plat
         token = test_platform.token(Role.FACTORY, organisation_id="f-42", country="KH")
         me = await client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200
-        assert me.json() == {"subject": "local-factory", "roles": ["factory"], "organisation_id": "f-42",
-                             "country": "KH", "scopes": [], "service": service}
+        assert me.json() == {
+            "subject": "local-factory",
+            "roles": ["factory"],
+            "organisation_id": "f-42",
+            "country": "KH",
+            "scopes": [],
+            "service": service,
+        }
 
         ready = await client.get("/health/ready")
         assert ready.status_code == 200, ready.text
@@ -53,6 +60,9 @@ async def test_operation_ids_are_prefixed_with_the_service(service: str, test_pl
 
 def test_committed_openapi_matches_the_code() -> None:
     generated = export_openapi()
-    stale = [name for name, text in generated.items()
-             if not (CONTRACTS / f"{name}.json").exists() or (CONTRACTS / f"{name}.json").read_text() != text]
+    stale = [
+        name
+        for name, text in generated.items()
+        if not (CONTRACTS / f"{name}.json").exists() or (CONTRACTS / f"{name}.json").read_text() != text
+    ]
     assert not stale, f"contracts/openapi is stale for {stale}: run `make contracts` and commit"

@@ -14,6 +14,7 @@ from typing import IO
 
 import httpx
 import pytest
+
 from devstack.net import free_port, port_is_open
 from devstack.pytest_plugin import TestPlatform
 
@@ -59,15 +60,22 @@ def test_run_starts_everything_and_stops_cleanly(test_platform: TestPlatform, tm
     }
     for name in ("AUTH_JWKS_URL", "AUTH_PUBLIC_KEY", "AUTH_PUBLIC_KEY_FILE"):
         env.pop(name, None)
-    launcher = subprocess.Popen([BETTERWORK, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    launcher = subprocess.Popen(
+        [BETTERWORK, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         output = Output(launcher).wait_for(r"Stop:", timeout=120)
         assert "All 6 services ready" in output
         for port in ports.values():
             assert f"http://127.0.0.1:{port}/docs" in output
 
-        token = subprocess.run([BETTERWORK, "token", "--role", "staff", "--country", "KH"], env=env,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        token = subprocess.run(
+            [BETTERWORK, "token", "--role", "staff", "--country", "KH"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         with httpx.Client(timeout=5) as client:
             for name, port in ports.items():
                 me = client.get(f"http://127.0.0.1:{port}/v1/me", headers={"Authorization": f"Bearer {token}"})

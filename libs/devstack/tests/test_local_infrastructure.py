@@ -10,6 +10,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
 from devstack.net import free_port, port_is_open
 from devstack.postgres import EmbeddedPostgres
 from devstack.tcp_proxy import TcpProxy
@@ -45,21 +46,26 @@ def test_embedded_postgres_keeps_its_data_between_runs(tmp_path: Path) -> None:
         server.stop()
 
 
-async def test_token_command_prints_a_token_the_local_services_accept(tmp_path: Path) -> None:
+def test_token_command_prints_a_token_the_local_services_accept(tmp_path: Path) -> None:
     env = {**os.environ, "BW_STATE_DIR": str(tmp_path)}
     betterwork = str(Path(sys.executable).with_name("betterwork"))
     result = subprocess.run(
         [betterwork, "token", "--role", "buyer", "--org", "buyer-7", "--country", "vn"],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     public_key = (tmp_path / "keys" / "jwt-signing-key.pub.pem").read_text()
     verifier = TokenVerifier(issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, public_key=public_key)
-    principal = await verifier.verify(result.stdout.strip())
+    principal = asyncio.run(verifier.verify(result.stdout.strip()))
     assert principal.roles == {Role.BUYER}
     assert (principal.organisation_id, principal.country) == ("buyer-7", "VN")
     # The key is made once and kept: a second token verifies with the same public key.
-    again = subprocess.run([betterwork, "token", "--role", "admin"], env=env, capture_output=True, text=True, check=True)
-    assert (await verifier.verify(again.stdout.strip())).roles == {Role.ADMIN}
+    again = subprocess.run(
+        [betterwork, "token", "--role", "admin"], env=env, capture_output=True, text=True, check=True
+    )
+    assert asyncio.run(verifier.verify(again.stdout.strip())).roles == {Role.ADMIN}
     assert oct((tmp_path / "keys" / "jwt-signing-key.pem").stat().st_mode & 0o777) == "0o600"
 
 
@@ -69,8 +75,9 @@ def test_token_command_rejects_unknown_role_and_bad_country(tmp_path: Path) -> N
     bad_role = subprocess.run([betterwork, "token", "--role", "superuser"], env=env, capture_output=True, text=True)
     assert bad_role.returncode == 2
     assert "superuser" in bad_role.stderr
-    bad_country = subprocess.run([betterwork, "token", "--role", "staff", "--country", "Cambodia"], env=env,
-                                 capture_output=True, text=True)
+    bad_country = subprocess.run(
+        [betterwork, "token", "--role", "staff", "--country", "Cambodia"], env=env, capture_output=True, text=True
+    )
     assert bad_country.returncode == 2
     assert "alpha-2" in bad_country.stderr
 

@@ -8,10 +8,11 @@ from typing import Annotated, ClassVar
 
 import httpx
 import pytest
-from devstack.pytest_plugin import TestPlatform, serve_in_process
 from fastapi import APIRouter, Depends, FastAPI
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
+
+from devstack.pytest_plugin import TestPlatform, serve_in_process
 from servicekit.app import create_service_app
 from servicekit.auth import Principal, Role, require
 from servicekit.definition import ServiceDefinition
@@ -35,7 +36,9 @@ sample_router = APIRouter(prefix="/v1/sample")
 
 
 @sample_router.post("/workforce", status_code=201)
-async def post_workforce(body: WorkforceIn, principal: Annotated[Principal, Depends(require(Role.STAFF))]) -> WorkforceIn:
+async def post_workforce(
+    body: WorkforceIn, principal: Annotated[Principal, Depends(require(Role.STAFF))]
+) -> WorkforceIn:
     return body
 
 

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import httpx
 import jwt
 import pytest
+
 from devstack.pytest_plugin import TestPlatform
 from servicekit.auth import Role, TokenVerifier
 from servicekit.auth.local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER, LocalSigningKey
@@ -20,13 +21,19 @@ KEY = LocalSigningKey.generate()
 
 
 def verifier(**overrides: object) -> TokenVerifier:
-    values: dict[str, object] = {"issuer": LOCAL_ISSUER, "audience": LOCAL_AUDIENCE, "public_key": KEY.public_pem.decode()}
+    values: dict[str, object] = {
+        "issuer": LOCAL_ISSUER,
+        "audience": LOCAL_AUDIENCE,
+        "public_key": KEY.public_pem.decode(),
+    }
     values.update(overrides)
     return TokenVerifier(**values)  # type: ignore[arg-type]
 
 
 async def test_valid_token_gives_principal_with_all_claims() -> None:
-    token = KEY.mint(roles=[Role.BUYER], subject="u-17", organisation_id="buyer-9", country="vn", scopes=["a:read", "b:write"])
+    token = KEY.mint(
+        roles=[Role.BUYER], subject="u-17", organisation_id="buyer-9", country="vn", scopes=["a:read", "b:write"]
+    )
     principal = await verifier().verify(token)
     assert principal.subject == "u-17"
     assert principal.roles == {Role.BUYER}
@@ -60,8 +67,11 @@ async def test_token_signed_by_another_key_is_refused() -> None:
 
 
 async def test_unsigned_token_is_refused() -> None:
-    token = jwt.encode({"sub": "x", "iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE, "exp": time.time() + 60, "roles": ["admin"]},
-                       key=None, algorithm="none")
+    token = jwt.encode(
+        {"sub": "x", "iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE, "exp": time.time() + 60, "roles": ["admin"]},
+        key=None,
+        algorithm="none",
+    )
     with pytest.raises(Unauthorized):
         await verifier().verify(token)
 
@@ -74,7 +84,11 @@ async def test_token_without_known_role_is_refused() -> None:
 
 @pytest.fixture
 def jwks_server() -> Iterator[str]:
-    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(jwt.algorithms.ECAlgorithm(jwt.algorithms.ECAlgorithm.SHA256).prepare_key(KEY.public_pem)))
+    jwk = json.loads(
+        jwt.algorithms.ECAlgorithm.to_jwk(
+            jwt.algorithms.ECAlgorithm(jwt.algorithms.ECAlgorithm.SHA256).prepare_key(KEY.public_pem)
+        )
+    )
     body = json.dumps({"keys": [{**jwk, "kid": "local-1", "use": "sig", "alg": "ES256"}]}).encode()
 
     class Handler(BaseHTTPRequestHandler):
@@ -96,10 +110,20 @@ def jwks_server() -> Iterator[str]:
 
 async def test_token_verified_against_jwks_url(jwks_server: str) -> None:
     token = jwt.encode(
-        {"sub": "svc", "iss": "https://idp.example", "aud": "betterwork", "exp": int(time.time()) + 60, "roles": ["service"]},
-        KEY.private_pem, algorithm="ES256", headers={"kid": "local-1"},
+        {
+            "sub": "svc",
+            "iss": "https://idp.example",
+            "aud": "betterwork",
+            "exp": int(time.time()) + 60,
+            "roles": ["service"],
+        },
+        KEY.private_pem,
+        algorithm="ES256",
+        headers={"kid": "local-1"},
     )
-    principal = await TokenVerifier(issuer="https://idp.example", audience="betterwork", jwks_url=jwks_server).verify(token)
+    principal = await TokenVerifier(issuer="https://idp.example", audience="betterwork", jwks_url=jwks_server).verify(
+        token
+    )
     assert principal.roles == {Role.SERVICE}
 
 
@@ -111,7 +135,9 @@ async def test_http_without_token_is_401_problem(sample_client: httpx.AsyncClien
     assert response.json()["status"] == 401
 
 
-async def test_http_expired_token_is_401_with_reason(sample_client: httpx.AsyncClient, test_platform: TestPlatform) -> None:
+async def test_http_expired_token_is_401_with_reason(
+    sample_client: httpx.AsyncClient, test_platform: TestPlatform
+) -> None:
     token = test_platform.token(Role.STAFF, ttl_s=60, now=time.time() - 3600)
     response = await sample_client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
@@ -121,8 +147,9 @@ async def test_http_expired_token_is_401_with_reason(sample_client: httpx.AsyncC
 
 async def test_http_wrong_role_is_403_problem(sample_client: httpx.AsyncClient, test_platform: TestPlatform) -> None:
     token = test_platform.token(Role.BUYER, organisation_id="b-1")
-    response = await sample_client.post("/v1/sample/workforce", json={"total": 3, "women": 1},
-                                        headers={"Authorization": f"Bearer {token}"})
+    response = await sample_client.post(
+        "/v1/sample/workforce", json={"total": 3, "women": 1}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 403
     assert response.headers["content-type"] == "application/problem+json"
     assert "staff" in response.json()["detail"]
@@ -132,8 +159,11 @@ async def test_http_right_role_passes_and_admin_passes_every_role_check(
     sample_client: httpx.AsyncClient, test_platform: TestPlatform
 ) -> None:
     for role in (Role.STAFF, Role.ADMIN):
-        response = await sample_client.post("/v1/sample/workforce", json={"total": 3, "women": 1},
-                                            headers={"Authorization": f"Bearer {test_platform.token(role)}"})
+        response = await sample_client.post(
+            "/v1/sample/workforce",
+            json={"total": 3, "women": 1},
+            headers={"Authorization": f"Bearer {test_platform.token(role)}"},
+        )
         assert response.status_code == 201, response.text
 
 

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from devstack.pytest_plugin import TestPlatform, serve_in_process
-from devstack.tcp_proxy import TcpProxy
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
+
+from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.tcp_proxy import TcpProxy
 
 SampleAppFactory = Callable[..., FastAPI]
 
@@ -71,8 +72,11 @@ async def test_readiness_follows_the_broker(test_platform: TestPlatform, make_sa
 
 
 async def test_liveness_needs_nothing_external(make_sample_app: SampleAppFactory) -> None:
-    app = make_sample_app(database_url="postgresql://nobody@127.0.0.1:1/none",
-                          kafka_bootstrap_servers="127.0.0.1:1", readiness_timeout_s=0.5)
+    app = make_sample_app(
+        database_url="postgresql://nobody@127.0.0.1:1/none",
+        kafka_bootstrap_servers="127.0.0.1:1",
+        readiness_timeout_s=0.5,
+    )
     async with serve_in_process(app) as client:
         assert (await client.get("/health/live")).status_code == 200
         assert (await client.get("/health/ready")).status_code == 503

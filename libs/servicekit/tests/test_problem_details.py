@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+
 from devstack.pytest_plugin import TestPlatform
 from servicekit.auth import Role
 
@@ -17,9 +18,12 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
     return body
 
 
-async def test_validation_error_points_at_each_bad_field(sample_client: httpx.AsyncClient, test_platform: TestPlatform) -> None:
+async def test_validation_error_points_at_each_bad_field(
+    sample_client: httpx.AsyncClient, test_platform: TestPlatform
+) -> None:
     response = await sample_client.post(
-        "/v1/sample/workforce", json={"total": -1},
+        "/v1/sample/workforce",
+        json={"total": -1},
         headers={"Authorization": f"Bearer {test_platform.token(Role.STAFF)}"},
     )
     body = assert_problem(response, 422)
@@ -30,7 +34,8 @@ async def test_validation_error_points_at_each_bad_field(sample_client: httpx.As
 
 async def test_malformed_json_is_a_problem(sample_client: httpx.AsyncClient, test_platform: TestPlatform) -> None:
     response = await sample_client.post(
-        "/v1/sample/workforce", content=b"{not json",
+        "/v1/sample/workforce",
+        content=b"{not json",
         headers={"Authorization": f"Bearer {test_platform.token(Role.STAFF)}", "Content-Type": "application/json"},
     )
     assert_problem(response, 422)

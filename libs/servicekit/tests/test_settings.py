@@ -3,6 +3,7 @@ from typing import ClassVar
 import pytest
 from pydantic import ValidationError
 from pydantic_settings import SettingsConfigDict
+
 from servicekit.settings import ServiceSettings
 
 
@@ -22,7 +23,7 @@ def test_defaults_give_the_service_its_port_role_and_schema() -> None:
     settings = OrdersSettings()
     assert settings.port == 8100
     assert settings.role == "bw_orders"
-    assert settings.schema == "orders"
+    assert settings.db_schema == "orders"
 
 
 def test_shared_variables_apply_without_prefix(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from devstack.pytest_plugin import TestPlatform
 from servicekit.audit import audit_table, record_audit
 from servicekit.auth import Principal, Role
 from servicekit.database import Database
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 ACTOR = Principal(subject="staff-1", roles=frozenset({Role.STAFF}), country="KH")
 
@@ -30,7 +31,9 @@ async def count_for(db: Database, entity_id: str) -> int:
 
 
 async def add(uow_session: AsyncSession, entity_id: str) -> None:
-    await record_audit(uow_session, schema="registry", actor=ACTOR, action="test", entity_type="uow", entity_id=entity_id)
+    await record_audit(
+        uow_session, schema="registry", actor=ACTOR, action="test", entity_type="uow", entity_id=entity_id
+    )
 
 
 async def test_commit_persists(database: Database) -> None:

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from devstack.launcher import AlreadyRunning, Platform, state_dir_from_env
+from devstack.provision import create_database, provision
 from servicekit.auth.local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER, LocalSigningKey
 from servicekit.auth.principal import Role
 from servicekit.definition import load_services
 from servicekit.migrations import upgrade
 from servicekit.settings import asyncpg_url
-
-from devstack.launcher import AlreadyRunning, Platform, state_dir_from_env
-from devstack.provision import create_database, provision
 
 app = typer.Typer(help="Better Work platform tools.", no_args_is_help=True, add_completion=False)
 

@@ -24,15 +24,15 @@ from typing import IO
 import httpx
 from rich.console import Console
 from rich.table import Table
-from servicekit.auth.local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER, LocalSigningKey
-from servicekit.definition import ServiceDefinition, load_services
-from servicekit.migrations import upgrade
-from servicekit.settings import ServiceSettings, asyncpg_url
 
 from devstack.broker import TansuBroker
 from devstack.net import port_is_open
 from devstack.postgres import EmbeddedPostgres
 from devstack.provision import create_database, provision
+from servicekit.auth.local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER, LocalSigningKey
+from servicekit.definition import ServiceDefinition, load_services
+from servicekit.migrations import upgrade
+from servicekit.settings import ServiceSettings, asyncpg_url
 
 DEFAULT_BROKER_PORT = 9092
 DEFAULT_EMBEDDED_POSTGRES_PORT = 5433
@@ -57,10 +57,12 @@ def run_lock(state_dir: Path) -> Iterator[IO[str]]:
     except BlockingIOError:
         handle.close()
         info = _read_run_info(state_dir)
+        urls = info.get("urls")
+        where = ", ".join(str(u) for u in urls) if isinstance(urls, list) else "their usual ports"
         raise AlreadyRunning(
             f"Better Work is already running from this folder (launcher pid {info.get('pid', '?')}, "
             f"started {info.get('started', '?')}). Its services answer at "
-            f"{', '.join(info.get('urls', [])) or 'their usual ports'}. "
+            f"{where}. "
             "Stop it with Ctrl-C in its terminal first."
         ) from None
     try:
@@ -112,9 +114,13 @@ class Platform:
         port = int(self.env.get("BW_EMBEDDED_POSTGRES_PORT", DEFAULT_EMBEDDED_POSTGRES_PORT))
         data_dir = self.state_dir / "postgres" / "data"
         first = not (data_dir / "PG_VERSION").exists()
-        self.say(f"[bold]Postgres[/]: embedded server on 127.0.0.1:{port}, data in {data_dir}"
-                 + (" (first run: initialising)" if first else ""))
-        self.postgres = EmbeddedPostgres(data_dir=data_dir, port=port, log_file=self.state_dir / "logs" / "postgres.log")
+        self.say(
+            f"[bold]Postgres[/]: embedded server on 127.0.0.1:{port}, data in {data_dir}"
+            + (" (first run: initialising)" if first else "")
+        )
+        self.postgres = EmbeddedPostgres(
+            data_dir=data_dir, port=port, log_file=self.state_dir / "logs" / "postgres.log"
+        )
         self.postgres.start()
         return f"postgresql://postgres@127.0.0.1:{port}/betterwork"
 
@@ -130,7 +136,9 @@ class Platform:
     def prepare_services(self, database_url: str, kafka: str) -> None:
         keys = self.state_dir / "keys"
         auth_env: dict[str, str] = {}
-        if not (self.env.get("AUTH_JWKS_URL") or self.env.get("AUTH_PUBLIC_KEY") or self.env.get("AUTH_PUBLIC_KEY_FILE")):
+        if not (
+            self.env.get("AUTH_JWKS_URL") or self.env.get("AUTH_PUBLIC_KEY") or self.env.get("AUTH_PUBLIC_KEY_FILE")
+        ):
             key = LocalSigningKey.load_or_create(keys)
             auth_env = {
                 "AUTH_PUBLIC_KEY_FILE": str(key.public_key_file),
@@ -148,8 +156,11 @@ class Platform:
             self.services.append(ServiceProcess(definition, settings, logs / f"{definition.name}.log"))
 
     def check_ports_free(self) -> None:
-        taken = [f"{s.definition.name} ({s.settings.port})" for s in self.services
-                 if port_is_open(s.settings.host, s.settings.port)]
+        taken = [
+            f"{s.definition.name} ({s.settings.port})"
+            for s in self.services
+            if port_is_open(s.settings.host, s.settings.port)
+        ]
         if taken:
             raise RuntimeError(
                 f"these ports are already in use: {', '.join(taken)}. Stop what holds them, or set "
@@ -195,7 +206,9 @@ class Platform:
                     except httpx.HTTPError:
                         pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"not ready after {READY_TIMEOUT_S:g}s: {', '.join(pending)}; see {self.state_dir / 'logs'}")
+                    raise RuntimeError(
+                        f"not ready after {READY_TIMEOUT_S:g}s: {', '.join(pending)}; see {self.state_dir / 'logs'}"
+                    )
                 time.sleep(0.25)
 
     def _raise_if_exited(self, service: ServiceProcess) -> None:
@@ -214,7 +227,7 @@ class Platform:
         self.console.print(table)
         self.say(
             "Token:   [bold].venv/bin/betterwork token --role staff --country KH[/]\n"
-            "Call:    curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8001/v1/me\n"
+            'Call:    curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8001/v1/me\n'
             f"Logs:    {self.state_dir / 'logs'}/<service>.log\n"
             "Stop:    Ctrl-C"
         )
@@ -270,11 +283,15 @@ class Platform:
                 self.say("[bold]Services[/] (starting)")
                 self.spawn_services()
                 self.wait_until_ready()
-                (self.state_dir / "run.json").write_text(json.dumps({
-                    "pid": os.getpid(),
-                    "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                    "urls": [s.base_url for s in self.services],
-                }))
+                (self.state_dir / "run.json").write_text(
+                    json.dumps(
+                        {
+                            "pid": os.getpid(),
+                            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                            "urls": [s.base_url for s in self.services],
+                        }
+                    )
+                )
                 self.say(f"All {len(self.services)} services ready in {time.monotonic() - started:.1f}s.")
                 self.print_summary()
                 return self.supervise()

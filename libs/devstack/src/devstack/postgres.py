@@ -74,15 +74,33 @@ class EmbeddedPostgres:
         self.log_file.touch()
         self._prepare_os_user()
         if not (self.data_dir / "PG_VERSION").exists():
-            self._run("initdb", "-D", str(self.data_dir), "--auth=trust", "-U", "postgres", "--encoding=UTF8", "--no-instructions")
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "--auth=trust",
+                "-U",
+                "postgres",
+                "--encoding=UTF8",
+                "--no-instructions",
+            )
             with (self.data_dir / "postgresql.conf").open("a") as conf:
                 conf.write(
                     f"\n{_CONF_MARKER}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\n"
                     "shared_buffers = 64MB\nmax_connections = 120\nfsync = on\n"
                 )
         self._run(
-            "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
-            "-o", f"-p {self.port}", "start",
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {self.port}",
+            "start",
         )
         return self.admin_url
 

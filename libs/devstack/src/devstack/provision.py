@@ -6,12 +6,12 @@ service's schema, so "a service owns its schema" is enforced by Postgres.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 
 import asyncpg
-from servicekit.settings import ServiceSettings
 from sqlalchemy.engine import URL
+
+from servicekit.settings import ServiceSettings
 
 
 def _dsn(url: URL, database: str | None = None) -> str:
@@ -64,7 +64,7 @@ async def provision(admin_url: URL, services: Iterable[ServiceSettings]) -> None
         # Nobody but the owner creates objects in `public` (the default before PG 15 allowed everyone).
         await conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
         for settings in services:
-            role, schema = _ident(settings.role), _ident(settings.schema)
+            role, schema = _ident(settings.role), _ident(settings.db_schema)
             password = settings.db_password.get_secret_value() if settings.db_password else None
             # Roles are cluster-wide and parallel runs may race to create one.
             await conn.execute(
@@ -90,7 +90,7 @@ def _literal(value: str) -> str:
 async def server_answers(admin_url: URL, timeout: float = 2) -> bool:
     try:
         conn = await asyncpg.connect(_dsn(admin_url, "postgres"), timeout=timeout)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         return False
     await conn.close()
     return True

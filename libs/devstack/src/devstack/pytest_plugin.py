@@ -27,17 +27,17 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from servicekit.auth.local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER, LocalSigningKey
-from servicekit.auth.principal import Role
-from servicekit.definition import ServiceDefinition, load_services
-from servicekit.migrations import upgrade
-from servicekit.settings import ServiceSettings, asyncpg_url
 from sqlalchemy.engine import URL
 
 from devstack.broker import TansuBroker
 from devstack.net import free_port, port_is_open
 from devstack.postgres import EmbeddedPostgres
 from devstack.provision import create_database, drop_database, provision
+from servicekit.auth.local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER, LocalSigningKey
+from servicekit.auth.principal import Role
+from servicekit.definition import ServiceDefinition, load_services
+from servicekit.migrations import upgrade
+from servicekit.settings import ServiceSettings, asyncpg_url
 
 
 def _containers_requested() -> bool:

@@ -25,6 +25,7 @@ from servicekit.telemetry import (
     RequestTelemetryMiddleware,
     build_tracer_provider,
     install_global_tracer_provider,
+    is_untraced,
 )
 
 _log = logging.getLogger("servicekit.app")
@@ -67,7 +68,7 @@ def create_service_app(
     """
     database = Database(
         settings.service_database_url(),
-        schema=settings.schema,
+        schema=settings.db_schema,
         pool_size=settings.db_pool_size,
         application_name=f"betterwork-{definition.name}",
     )
@@ -93,12 +94,22 @@ def create_service_app(
         version="0.1.0",
         lifespan=lifespan,
         generate_unique_id_function=lambda route: f"{definition.name}-{route.name}",
+        telemetry={
+            "tracer_provider": tracer_provider,
+            "tracing": True,
+            "operation_spans": False,  # one span per request is enough on the hot path
+            "metrics": False,  # Prometheus at /metrics instead
+            "logs": False,  # JSON logs instead
+            "auto_configure": False,
+            "exclude": is_untraced,
+        },
     )
     app.state.service_name = definition.name
     app.state.settings = settings
     app.state.database = database
     app.state.token_verifier = TokenVerifier.from_settings(settings)
     app.state.metrics_registry = metrics_registry
+    app.state.tracer_provider = tracer_provider
     app.state.readiness = ReadinessChecks(
         {
             "database": lambda: database.ping(settings.readiness_timeout_s),
@@ -108,9 +119,7 @@ def create_service_app(
     )
 
     install_problem_handlers(app)
-    app.add_middleware(
-        RequestTelemetryMiddleware, tracer_provider=tracer_provider, metrics=HttpMetrics(metrics_registry)
-    )
+    app.add_middleware(RequestTelemetryMiddleware, metrics=HttpMetrics(metrics_registry))
     app.include_router(health_router)
     app.include_router(platform_routes.router)
     for router in routers:

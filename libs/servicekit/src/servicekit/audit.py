@@ -63,7 +63,9 @@ async def record_audit(
     """Add an audit row to the caller's transaction; it commits or rolls back with the change it records."""
     event_id = uuid.uuid4()
     await session.execute(
-        audit_table(schema).insert().values(
+        audit_table(schema)
+        .insert()
+        .values(
             id=event_id,
             occurred_at=datetime.now(UTC),
             actor=actor.subject,

@@ -155,9 +155,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 
 async def _on_unhandled(request: Request, exc: Exception) -> JSONResponse:
     _log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(
-        500, detail="An unexpected error occurred; it has been logged.", instance=request.url.path
-    )
+    return problem_response(500, detail="An unexpected error occurred; it has been logged.", instance=request.url.path)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

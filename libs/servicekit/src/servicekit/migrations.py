@@ -65,7 +65,7 @@ def _run_outside_loop(fn: Any) -> None:
 def run_env() -> None:
     """Body of every service's `env.py` (online mode only: migrations run against a live database)."""
     settings: ServiceSettings = context.config.attributes["settings"]
-    schema = settings.schema
+    schema = settings.db_schema
 
     def configure_and_run(connection: Connection) -> None:
         context.configure(

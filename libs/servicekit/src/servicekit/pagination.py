@@ -43,7 +43,9 @@ class PageParams:
 
 
 def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}.")] = DEFAULT_PAGE_SIZE,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}.")
+    ] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=512, description="`next_cursor` of the previous page.")] = None,
     sort: Annotated[str | None, Query(max_length=64, description="Sort field; prefix with `-` for descending.")] = None,
 ) -> PageParams:
@@ -67,9 +69,7 @@ def resolve_sort(sort: str | None, allowed: Mapping[str, Sequence[ColumnElement[
     descending = requested.startswith("-")
     name = requested.lstrip("-")
     if name not in allowed:
-        raise BadRequest(
-            f"Cannot sort by {name!r}.", allowed=sorted(allowed) + sorted(f"-{k}" for k in allowed)
-        )
+        raise BadRequest(f"Cannot sort by {name!r}.", allowed=sorted(allowed) + sorted(f"-{k}" for k in allowed))
     return SortOrder(tuple(allowed[name]), descending)
 
 
@@ -83,7 +83,7 @@ def _encode(value: Any) -> Any:
 
 def _decode(value: Any) -> Any:
     if isinstance(value, dict):
-        kind, raw = value.get("t"), value.get("v")
+        kind, raw = value.get("t"), str(value.get("v"))
         if kind == "dt":
             return datetime.fromisoformat(raw)
         if kind == "d":
@@ -121,7 +121,9 @@ def _after(order: SortOrder, keys: Sequence[Any]) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
-async def paginate(session: AsyncSession, stmt: Select[Any], order: SortOrder, params: PageParams) -> tuple[list[Any], str | None]:
+async def paginate(
+    session: AsyncSession, stmt: Select[Any], order: SortOrder, params: PageParams
+) -> tuple[list[Any], str | None]:
     """Run `stmt` for one page: ORM entities for `select(Model)`, rows otherwise, and the next cursor.
 
     The statement must select the sort columns (or the entity that has them).
@@ -138,7 +140,7 @@ async def paginate(session: AsyncSession, stmt: Select[Any], order: SortOrder, p
     next_cursor = None
     if has_more:
         last = items[-1]
-        key = [getattr(last, c.key) if single_entity else last._mapping[c] for c in order.columns]  # type: ignore[attr-defined]
+        key = [getattr(last, str(c.key)) if single_entity else last._mapping[c] for c in order.columns]
         next_cursor = encode_cursor(key, order)
     return items, next_cursor
 

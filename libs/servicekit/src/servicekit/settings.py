@@ -129,7 +129,8 @@ class ServiceSettings(BaseSettings):
         return self.db_role or f"bw_{self.service_name}"
 
     @property
-    def schema(self) -> str:
+    def db_schema(self) -> str:
+        """The Postgres schema the service owns: its own name."""
         return self.service_name
 
     def service_database_url(self) -> URL:

@@ -2,26 +2,27 @@
 
 Spans are always created, so trace ids reach the logs and the `traceparent`
 header propagates; they are exported only when `OTEL_TRACES_EXPORTER` is
-`console` or `otlp` (off by default). Span names follow the OpenTelemetry HTTP
-conventions: `{method} {route}`.
+`console` or `otlp` (off by default). FastAPI's native OpenTelemetry support
+makes the request spans (`{method} {route}`, HTTP semantic conventions) with
+the provider built here.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
-from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _access_log = logging.getLogger("servicekit.access")
-_UNTRACED_PATHS = ("/health/", "/metrics")
+UNTRACED_PATHS = ("/health/", "/metrics")
 
 
 def build_tracer_provider(service: str, exporter: str, endpoint: str | None) -> TracerProvider:
@@ -59,11 +60,15 @@ class HttpMetrics:
 
 
 class RequestTelemetryMiddleware:
-    """One span, one latency observation and one access-log line per HTTP request."""
+    """One latency observation, one access-log line and an `x-trace-id` header per HTTP request.
 
-    def __init__(self, app: ASGIApp, *, tracer_provider: TracerProvider, metrics: HttpMetrics) -> None:
+    The request span itself comes from FastAPI's native OpenTelemetry support
+    (configured in `app.py`), which wraps this middleware, so the span is
+    current here and in every log line the request writes.
+    """
+
+    def __init__(self, app: ASGIApp, *, metrics: HttpMetrics) -> None:
         self.app = app
-        self.tracer = tracer_provider.get_tracer("servicekit.http")
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -72,46 +77,47 @@ class RequestTelemetryMiddleware:
             return
         path: str = scope["path"]
         method: str = scope["method"]
-        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        context = propagate.extract(carrier)
         status = 500
         started = time.perf_counter()
-        with self.tracer.start_as_current_span(
-            f"{method} {path}", context=context, kind=SpanKind.SERVER, record_exception=True
-        ) as span:
-            trace_id = format(span.get_span_context().trace_id, "032x")
+        span_context = trace.get_current_span().get_span_context()
+        trace_id = format(span_context.trace_id, "032x").encode() if span_context.is_valid else None
 
-            async def send_with_trace(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                    message.setdefault("headers", [])
-                    message["headers"] = [*message["headers"], (b"x-trace-id", trace_id.encode())]
-                await send(message)
+        async def send_with_trace(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if trace_id:
+                    message["headers"] = [*message.get("headers", []), (b"x-trace-id", trace_id)]
+            await send(message)
 
-            try:
-                await self.app(scope, receive, send_with_trace)
-            finally:
-                route = _route_template(scope)
-                elapsed = time.perf_counter() - started
-                span.update_name(f"{method} {route}")
-                span.set_attributes(
-                    {"http.request.method": method, "http.route": route, "url.path": path,
-                     "http.response.status_code": status}
+        try:
+            await self.app(scope, receive, send_with_trace)
+        finally:
+            route = _route_template(scope)
+            elapsed = time.perf_counter() - started
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(elapsed)
+            if not path.startswith(UNTRACED_PATHS):
+                _access_log.info(
+                    "%s %s %s",
+                    method,
+                    path,
+                    status,
+                    extra={
+                        "http_method": method,
+                        "http_route": route,
+                        "http_status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
                 )
-                if status >= 500:
-                    span.set_status(Status(StatusCode.ERROR))
-                self.metrics.requests.labels(method, route, str(status)).inc()
-                self.metrics.latency.labels(method, route).observe(elapsed)
-                if not path.startswith(_UNTRACED_PATHS):
-                    _access_log.info(
-                        "%s %s %s", method, path, status,
-                        extra={"http_method": method, "http_route": route, "http_status": status,
-                               "duration_ms": round(elapsed * 1000, 2)},
-                    )
 
 
-def _route_template(scope: dict[str, Any]) -> str:
+def is_untraced(scope: MutableMapping[str, Any]) -> bool:
+    """Probes and scrapes are not traced: they would drown the real traffic."""
+    return str(scope.get("path", "")).startswith(UNTRACED_PATHS)
+
+
+def _route_template(scope: Scope) -> str:
     route = scope.get("route")
     template = getattr(route, "path", None)
     # Unknown paths are grouped under one label so clients cannot grow the metric set.

@@ -3,10 +3,10 @@
 from pathlib import Path
 
 from fastapi import FastAPI
-from servicekit.app import create_service_app
-from servicekit.definition import ServiceDefinition
 
 from assessments.settings import AssessmentsSettings
+from servicekit.app import create_service_app
+from servicekit.definition import ServiceDefinition
 
 
 def create_app(settings: AssessmentsSettings | None = None) -> FastAPI:

@@ -3,6 +3,7 @@
 from typing import ClassVar
 
 from pydantic_settings import SettingsConfigDict
+
 from servicekit.settings import ServiceSettings
 
 

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from servicekit.app import create_service_app
 from servicekit.definition import ServiceDefinition
-
 from transparency.settings import TransparencySettings
 
 

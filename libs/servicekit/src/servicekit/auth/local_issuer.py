@@ -53,8 +53,10 @@ class LocalSigningKey:
             public_file.write_bytes(fresh.public_pem)
             os.replace(tmp, private_file)
         private_pem = private_file.read_bytes()
-        public_pem = serialization.load_pem_private_key(private_pem, password=None).public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        public_pem = (
+            serialization.load_pem_private_key(private_pem, password=None)
+            .public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         )
         if not public_file.exists() or public_file.read_bytes() != public_pem:
             public_file.write_bytes(public_pem)

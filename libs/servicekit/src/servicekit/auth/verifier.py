@@ -43,7 +43,12 @@ class TokenVerifier:
             if not path.is_file():
                 raise ValueError(f"AUTH_PUBLIC_KEY_FILE {path} does not exist")
             key = path.read_text()
-        return cls(issuer=settings.auth_issuer, audience=settings.auth_audience, public_key=key, jwks_url=settings.auth_jwks_url)
+        return cls(
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+            public_key=key,
+            jwks_url=settings.auth_jwks_url,
+        )
 
     async def _signing_key(self, token: str) -> Any:
         if self._jwks is not None:

@@ -6,6 +6,7 @@ Create Date: 2026-11-22
 """
 
 from alembic import op
+
 from servicekit.audit import create_audit_table_v1
 
 revision = "0001"
