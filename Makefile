@@ -2,7 +2,7 @@
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-PACKAGES := libs/servicekit libs/devstack \
+PACKAGES := contracts libs/servicekit libs/messaging libs/devstack \
             services/registry services/assessments services/advisory \
             services/partnerships services/invoicing services/transparency
 STAMP  := $(VENV)/.installed
@@ -25,13 +25,14 @@ test: $(STAMP) lint typecheck ## every test: lint, types, then libs, services an
 	@$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	@$(BIN)/ruff check libs services tests bench
-	@$(BIN)/ruff format --check libs services tests bench
+	@$(BIN)/ruff check contracts libs services tests bench
+	@$(BIN)/ruff format --check contracts libs services tests bench
 
 typecheck: $(STAMP)
 	@$(BIN)/mypy
 
-contracts: $(STAMP) ## regenerate contracts/openapi/*.json from the code
+contracts: $(STAMP) ## regenerate contracts/ (event schemas, AsyncAPI, OpenAPI) from the code
+	@$(BIN)/betterwork-contracts
 	@$(BIN)/betterwork openapi
 
 bench: $(STAMP) ## benchmarks that print their figures

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
+from alembic.script import ScriptDirectory
 
 from devstack.pytest_plugin import TestPlatform
+from servicekit.migrations import alembic_config
 
 
 async def connect_as(platform: TestPlatform, service: str) -> asyncpg.Connection:
@@ -53,9 +55,12 @@ async def test_service_roles_are_not_privileged(test_platform: TestPlatform) -> 
 
 
 async def test_migration_history_lives_in_each_schema(test_platform: TestPlatform) -> None:
-    for service in test_platform.services:
+    for service, definition in test_platform.services.items():
+        head = ScriptDirectory.from_config(
+            alembic_config(definition, test_platform.settings(service))
+        ).get_current_head()
         conn = await connect_as(test_platform, service)
         try:
-            assert await conn.fetchval(f"SELECT version_num FROM {service}.alembic_version") == "0001"
+            assert await conn.fetchval(f"SELECT version_num FROM {service}.alembic_version") == head
         finally:
             await conn.close()

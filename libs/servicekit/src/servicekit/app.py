@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from servicekit import platform_routes
 from servicekit.auth import TokenVerifier
-from servicekit.database import Database
+from servicekit.database import Database, EventSink
 from servicekit.definition import ServiceDefinition
 from servicekit.errors import install_problem_handlers
 from servicekit.health import ReadinessChecks, broker_check, health_router
@@ -60,17 +60,20 @@ def create_service_app(
     *,
     routers: Sequence[APIRouter] = (),
     lifespan_hooks: Sequence[LifespanHook] = (),
+    event_sink: EventSink | None = None,
 ) -> FastAPI:
     """The app for one service: errors, auth, telemetry, health, metrics, then its own routers.
 
     `lifespan_hooks` start background work (relay, consumers) after the shared
-    resources exist and stop it before they close.
+    resources exist and stop it before they close; `event_sink` is where
+    `uow.emit()` writes (the transactional outbox).
     """
     database = Database(
         settings.service_database_url(),
         schema=settings.db_schema,
         pool_size=settings.db_pool_size,
         application_name=f"betterwork-{definition.name}",
+        event_sink=event_sink,
     )
     tracer_provider = build_tracer_provider(
         definition.name, settings.otel_traces_exporter, settings.otel_exporter_otlp_endpoint

@@ -5,18 +5,30 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+EventSink = Callable[[AsyncSession, list[tuple[Any, dict[str, Any]]]], Awaitable[None]]
+
 
 class Database:
     """One connection pool per service process, logged in as the service's own role."""
 
-    def __init__(self, url: URL, *, schema: str, pool_size: int = 5, application_name: str = "betterwork") -> None:
+    def __init__(
+        self,
+        url: URL,
+        *,
+        schema: str,
+        pool_size: int = 5,
+        application_name: str = "betterwork",
+        event_sink: EventSink | None = None,
+    ) -> None:
         self.schema = schema
+        self.url = url
+        self.event_sink = event_sink
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
@@ -32,7 +44,7 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+        return UnitOfWork(self.sessions, event_sink=self.event_sink)
 
     async def ping(self, timeout: float) -> None:
         """Raise unless the database answers `SELECT 1` within `timeout` seconds."""
@@ -51,14 +63,17 @@ class UnitOfWork:
     """One transaction: `async with uow:` ... `await uow.commit()`.
 
     Leaving the block without `commit()` rolls back, so a request that fails
-    half-way changes nothing. Hooks registered with `before_commit` run inside
-    the transaction (the outbox writes its rows there).
+    half-way changes nothing. Events passed to `emit` are handed to the event
+    sink (the transactional outbox) inside the same transaction at commit, so a
+    state change and the events announcing it are stored together or not at all.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, event_sink: EventSink | None = None) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
         self._before_commit: list[Callable[[AsyncSession], Awaitable[None]]] = []
+        self._event_sink = event_sink
+        self._events: list[tuple[Any, dict[str, Any]]] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -68,6 +83,12 @@ class UnitOfWork:
 
     def before_commit(self, hook: Callable[[AsyncSession], Awaitable[None]]) -> None:
         self._before_commit.append(hook)
+
+    def emit(self, event: Any, **attributes: Any) -> None:
+        """Publish `event` if and when this unit of work commits (attributes: country, correlation_id)."""
+        if self._event_sink is None:
+            raise RuntimeError("this database has no event sink: the service does not publish events")
+        self._events.append((event, attributes))
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
@@ -80,6 +101,7 @@ class UnitOfWork:
     ) -> None:
         session, self._session = self.session, None
         self._before_commit.clear()
+        self._events.clear()
         try:
             await session.rollback()
         finally:
@@ -89,8 +111,13 @@ class UnitOfWork:
         for hook in self._before_commit:
             await hook(self.session)
         self._before_commit.clear()
+        if self._events:
+            assert self._event_sink is not None
+            events, self._events = self._events, []
+            await self._event_sink(self.session, events)
         await self.session.commit()
 
     async def rollback(self) -> None:
         self._before_commit.clear()
+        self._events.clear()
         await self.session.rollback()

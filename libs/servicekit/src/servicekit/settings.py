@@ -35,6 +35,10 @@ SHARED_FIELDS: frozenset[str] = frozenset(
         "otel_exporter_otlp_endpoint",
         "log_level",
         "log_format",
+        "kafka_topic_prefix",
+        "kafka_fetch_max_wait_ms",
+        "kafka_replication_factor",
+        "kafka_request_timeout_s",
     }
 )
 
@@ -85,6 +89,19 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 
+    kafka_topic_prefix: str = Field(
+        default="", pattern=r"^[A-Za-z0-9._-]*$", description="Prepended to every topic and consumer group name."
+    )
+    kafka_fetch_max_wait_ms: int = Field(
+        default=20,
+        ge=1,
+        le=10000,
+        description="How long a fetch waits for data. Tansu does not answer a waiting fetch early (BROKER.md), "
+        "so low values are what keep latency low there; Apache Kafka can use 500.",
+    )
+    kafka_replication_factor: int = Field(default=1, ge=1, le=5)
+    kafka_request_timeout_s: float = Field(default=10.0, gt=0, le=120, description="Upper bound of any broker call.")
+
     # --- this service only (prefixed) ------------------------------------
     host: str = "127.0.0.1"
     port: int = 0
@@ -92,6 +109,19 @@ class ServiceSettings(BaseSettings):
     db_password: SecretStr | None = None
     db_pool_size: int = Field(default=5, ge=1, le=100)
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    relay_enabled: bool = Field(default=True, description="Run the outbox relay in this process.")
+    relay_batch_size: int = Field(default=500, ge=1, le=10000)
+    relay_poll_interval_s: float = Field(default=1.0, gt=0, le=60, description="Fallback poll when no NOTIFY came.")
+    outbox_retention_s: float = Field(default=600, ge=0, description="How long published outbox rows are kept.")
+    consumer_enabled: bool = Field(default=True, description="Run the event consumer in this process.")
+    consumer_batch_size: int = Field(default=500, ge=1, le=10000)
+    consumer_retry_budget: int = Field(
+        default=3, ge=1, le=20, description="Attempts for an event whose handler fails before it is dead-lettered."
+    )
+    consumer_watchdog_s: float = Field(
+        default=60, gt=0, description="Restart the consumer when it has made no progress for this long."
+    )
+    inbox_retention_days: int = Field(default=30, ge=1)
 
     @classmethod
     def settings_customise_sources(

@@ -4,13 +4,21 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from assessments.handlers import EVENT_HANDLERS
 from assessments.settings import AssessmentsSettings
+from messaging.runtime import messaging_runtime, outbox_for
 from servicekit.app import create_service_app
 from servicekit.definition import ServiceDefinition
 
 
 def create_app(settings: AssessmentsSettings | None = None) -> FastAPI:
-    return create_service_app(SERVICE, settings or AssessmentsSettings())
+    settings = settings or AssessmentsSettings()
+    return create_service_app(
+        SERVICE,
+        settings,
+        event_sink=outbox_for(settings).write,
+        lifespan_hooks=[messaging_runtime(handlers=EVENT_HANDLERS)],
+    )
 
 
 SERVICE = ServiceDefinition(

@@ -4,13 +4,23 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from messaging.runtime import messaging_runtime, outbox_for
+from registry.api import factories
+from registry.handlers import EVENT_HANDLERS
 from registry.settings import RegistrySettings
 from servicekit.app import create_service_app
 from servicekit.definition import ServiceDefinition
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
-    return create_service_app(SERVICE, settings or RegistrySettings())
+    settings = settings or RegistrySettings()
+    return create_service_app(
+        SERVICE,
+        settings,
+        routers=[factories.router],
+        event_sink=outbox_for(settings).write,
+        lifespan_hooks=[messaging_runtime(handlers=EVENT_HANDLERS)],
+    )
 
 
 SERVICE = ServiceDefinition(

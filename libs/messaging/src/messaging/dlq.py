@@ -1,0 +1,107 @@
+"""Dead letters: list what failed and why, and replay it once the cause is fixed.
+
+Replay puts the original record (same `ce_id`, same key, original headers) back
+on its original topic. The group that failed has no inbox row for it, so it
+processes it; every other group already has one and skips it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+DLQ_MARKER = ".dlq."
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    dlq_topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key == name:
+                return value.decode(errors="replace")
+        return None
+
+    @property
+    def event_id(self) -> str | None:
+        return self.header("ce_id")
+
+    @property
+    def original_topic(self) -> str:
+        return self.header("x-dlq-original-topic") or self.dlq_topic.split(DLQ_MARKER, 1)[0]
+
+    @property
+    def group(self) -> str:
+        return self.header("x-dlq-group") or self.dlq_topic.split(DLQ_MARKER, 1)[1]
+
+
+async def dead_letter_topics(bootstrap_servers: str, *, timeout_s: float = 10) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
+    try:
+        await asyncio.wait_for(admin.start(), timeout_s)
+        return sorted(t for t in await asyncio.wait_for(admin.list_topics(), timeout_s) if DLQ_MARKER in t)
+    finally:
+        await asyncio.wait_for(admin.close(), timeout_s)
+
+
+async def read_dead_letters(
+    bootstrap_servers: str, topics: Iterable[str], *, timeout_s: float = 10
+) -> list[DeadLetter]:
+    """Everything currently in the given dead-letter topics (read without a consumer group)."""
+    letters: list[DeadLetter] = []
+    for topic in topics:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers, enable_auto_commit=False, request_timeout_ms=int(timeout_s * 1000)
+        )
+        try:
+            await asyncio.wait_for(consumer.start(), timeout_s)
+            await asyncio.wait_for(consumer.topics(), timeout_s)  # loads metadata
+            tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+            if not tps:
+                continue
+            consumer.assign(tps)
+            await asyncio.wait_for(consumer.seek_to_beginning(*tps), timeout_s)
+            ends = await asyncio.wait_for(consumer.end_offsets(tps), timeout_s)
+            remaining = {tp for tp in tps if ends[tp] > await consumer.position(tp)}
+            deadline = asyncio.get_running_loop().time() + timeout_s
+            while remaining and asyncio.get_running_loop().time() < deadline:
+                batches = await consumer.getmany(timeout_ms=200)
+                for tp, records in batches.items():
+                    for r in records:
+                        letters.append(DeadLetter(topic, r.partition, r.offset, r.key, r.value, tuple(r.headers)))
+                    if records and records[-1].offset + 1 >= ends[tp]:
+                        remaining.discard(tp)
+        finally:
+            await asyncio.wait_for(consumer.stop(), timeout_s)
+    return letters
+
+
+async def replay(bootstrap_servers: str, letters: Iterable[DeadLetter], *, timeout_s: float = 10) -> int:
+    """Put each dead letter back on its original topic; returns how many were sent."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers, acks="all", request_timeout_ms=int(timeout_s * 1000)
+    )
+    sent = 0
+    try:
+        await asyncio.wait_for(producer.start(), timeout_s)
+        for letter in letters:
+            headers = [(k, v) for k, v in letter.headers if not k.startswith("x-dlq-")]
+            headers.append(("x-replayed-from", f"{letter.dlq_topic}@{letter.partition}:{letter.offset}".encode()))
+            await asyncio.wait_for(
+                producer.send_and_wait(letter.original_topic, value=letter.value, key=letter.key, headers=headers),
+                timeout_s,
+            )
+            sent += 1
+    finally:
+        await asyncio.wait_for(producer.stop(), timeout_s)
+    return sent

@@ -1,0 +1,53 @@
+"""How the consumer classifies what went wrong with an event."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+
+class PermanentEventError(Exception):
+    """Retrying cannot help: the event goes to the dead-letter topic at once."""
+
+    reason = "permanent"
+
+
+class InvalidEnvelope(PermanentEventError):
+    reason = "invalid-envelope"
+
+
+class UnknownEventType(PermanentEventError):
+    reason = "unknown-type"
+
+
+class InvalidPayload(PermanentEventError):
+    reason = "schema-invalid"
+
+
+class RuleViolation(PermanentEventError):
+    """A handler refuses the event on business grounds (for example an update to an unknown factory)."""
+
+    reason = "rule-violated"
+
+
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Infrastructure trouble (database away, serialization conflict, timeout): wait and try again, forever."""
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError | ConnectionError | OSError | InterfaceError):
+        return True
+    if isinstance(exc, asyncpg.exceptions.PostgresConnectionError | asyncpg.exceptions.InterfaceError):
+        return True
+    if isinstance(exc, OperationalError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(
+            getattr(exc.orig, "__cause__", None), "sqlstate", None
+        )
+        return sqlstate in _TRANSIENT_SQLSTATES
+    return False

@@ -1,0 +1,177 @@
+"""The transactional outbox: events stored with the state change that caused them.
+
+Columns follow Debezium's outbox contract (`id`, `aggregatetype`,
+`aggregateid`, `type`, `payload`), so change data capture can replace the relay
+without touching producers; `topic` and `headers` carry routing and the
+CloudEvents headers (traceparent captured at write time), `seq` the order.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from opentelemetry import propagate
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from betterwork_contracts import IntegrationEvent
+from messaging.envelope import build_headers
+
+_metadata = sa.MetaData()
+
+
+def notify_channel(schema: str) -> str:
+    return f"{schema}_outbox"
+
+
+def relay_lock_key(schema: str) -> str:
+    return f"{schema}.outbox_relay"
+
+
+@cache
+def outbox_table(schema: str) -> sa.Table:
+    return sa.Table(
+        "outbox",
+        _metadata,
+        sa.Column("id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("seq", sa.BigInteger, sa.Identity(always=True), nullable=False),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("aggregatetype", sa.Text, nullable=False),
+        sa.Column("aggregateid", sa.Text, nullable=False),
+        sa.Column("type", sa.Text, nullable=False),
+        sa.Column("payload", JSONB, nullable=False),
+        sa.Column("headers", JSONB, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        schema=schema,
+    )
+
+
+@cache
+def inbox_table(schema: str) -> sa.Table:
+    return sa.Table(
+        "inbox",
+        _metadata,
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("ce_source", sa.Text, primary_key=True),
+        sa.Column("ce_id", sa.Text, primary_key=True),
+        sa.Column("ce_type", sa.Text, nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        schema=schema,
+    )
+
+
+def create_messaging_tables_v1(op: Any, schema: str) -> None:
+    """Outbox, inbox and the NOTIFY trigger, as first released (migrations call it; add a v2 for changes)."""
+    op.create_table(
+        "outbox",
+        sa.Column("id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("seq", sa.BigInteger, sa.Identity(always=True), nullable=False),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("aggregatetype", sa.Text, nullable=False),
+        sa.Column("aggregateid", sa.Text, nullable=False),
+        sa.Column("type", sa.Text, nullable=False),
+        sa.Column("payload", JSONB, nullable=False),
+        sa.Column("headers", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("published_at", sa.DateTime(timezone=True)),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        schema=schema,
+    )
+    # Only pending rows are indexed: the relay's claim scans this, and it stays small.
+    op.create_index(
+        "ix_outbox_pending", "outbox", ["seq"], schema=schema, postgresql_where=sa.text("published_at IS NULL")
+    )
+    op.create_index(
+        "ix_outbox_published",
+        "outbox",
+        ["published_at"],
+        schema=schema,
+        postgresql_where=sa.text("published_at IS NOT NULL"),
+    )
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("ce_source", sa.Text, primary_key=True),
+        sa.Column("ce_id", sa.Text, primary_key=True),
+        sa.Column("ce_type", sa.Text, nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        schema=schema,
+    )
+    op.create_index("ix_inbox_received_at", "inbox", ["received_at"], schema=schema)
+    channel = notify_channel(schema)
+    op.execute(
+        f"""CREATE FUNCTION "{schema}".outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_notify('{channel}', ''); RETURN NULL; END $$"""
+    )
+    op.execute(
+        f"""CREATE TRIGGER outbox_notify AFTER INSERT ON "{schema}".outbox
+            FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".outbox_notify()"""
+    )
+
+
+def drop_messaging_tables_v1(op: Any, schema: str) -> None:
+    op.execute(f'DROP TRIGGER IF EXISTS outbox_notify ON "{schema}".outbox')
+    op.execute(f'DROP FUNCTION IF EXISTS "{schema}".outbox_notify()')
+    op.drop_table("inbox", schema=schema)
+    op.drop_table("outbox", schema=schema)
+
+
+class Outbox:
+    """Writes a unit of work's events into its transaction (the `event_sink` of the service's database)."""
+
+    def __init__(self, *, schema: str, source: str, topic_prefix: str = "", default_country: str | None = None):
+        self.table = outbox_table(schema)
+        self.schema = schema
+        self.source = source
+        self.topic_prefix = topic_prefix
+        self.default_country = default_country
+
+    async def write(self, session: AsyncSession, events: list[tuple[Any, dict[str, Any]]]) -> None:
+        now = datetime.now(UTC)
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)  # the creation context: the request or event being handled now
+        rows = []
+        for event, attributes in events:
+            if not isinstance(event, IntegrationEvent):
+                raise TypeError(f"{type(event).__name__} is not an integration event from betterwork_contracts")
+            event_id = uuid.uuid4()
+            rows.append(
+                {
+                    "id": event_id,
+                    "topic": self.topic_prefix + event.topic.name,
+                    "aggregatetype": event.topic.name.split(".", 1)[-1],
+                    "aggregateid": event.aggregate_id,
+                    "type": event.type,
+                    "payload": json.loads(event.model_dump_json()),
+                    "headers": build_headers(
+                        event_id=str(event_id),
+                        source=self.source,
+                        event_type=event.type,
+                        subject=event.aggregate_id,
+                        time=now,
+                        country=attributes.get("country") or self.default_country,
+                        correlation_id=attributes.get("correlation_id"),
+                        trace_carrier=carrier,
+                    ),
+                    "created_at": now,
+                    "attempts": 0,
+                }
+            )
+        # Same-aggregate writers queue here until commit, so `seq` order is commit order per aggregate
+        # (a sequence alone is allocated before commit: the gap trap in anchors_engineering.md C2).
+        for aggregate_id in sorted({r["aggregateid"] for r in rows}):
+            await session.execute(
+                sa.select(
+                    sa.func.pg_advisory_xact_lock(
+                        sa.func.hashtext(self.schema + ".outbox"), sa.func.hashtext(aggregate_id)
+                    )
+                )
+            )
+        await session.execute(self.table.insert(), rows)

@@ -1,0 +1,1 @@
+"""Assessments rules, free of I/O."""

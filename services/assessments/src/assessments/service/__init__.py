@@ -1,0 +1,1 @@
+"""Assessments use cases."""

@@ -1,0 +1,1 @@
+"""Registry rules, free of I/O."""
