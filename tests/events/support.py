@@ -45,3 +45,56 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not reached within {timeout}s; last value: {result!r}")
         await asyncio.sleep(interval)
+
+
+async def write_factories(client: Any, token: str, *, factories: int, renames: int) -> list[uuid.UUID]:
+    """Register `factories` factories and rename each `renames` times, through the registry's HTTP API.
+
+    Factories are written concurrently, each one's changes in order: `factories * (1 + renames)` events.
+    """
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def one(i: int) -> uuid.UUID:
+        created = await client.post("/v1/factories", json={"name": f"Factory {i} v1", "country": "KH"}, headers=headers)
+        assert created.status_code == 201, created.text
+        factory_id = uuid.UUID(created.json()["id"])
+        for version in range(2, renames + 2):
+            renamed = await client.patch(
+                f"/v1/factories/{factory_id}", json={"name": f"Factory {i} v{version}"}, headers=headers
+            )
+            assert renamed.status_code == 200, renamed.text
+        return factory_id
+
+    limit = asyncio.Semaphore(8)
+
+    async def bounded(i: int) -> uuid.UUID:
+        async with limit:
+            return await one(i)
+
+    return list(await asyncio.gather(*(bounded(i) for i in range(factories))))
+
+
+async def applied_versions(platform: TestPlatform, factory_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[int]]:
+    """For each factory, the versions the assessments read model applied, in the order it applied them."""
+    rows = await fetch(
+        platform,
+        "assessments",
+        "SELECT factory_id, version FROM factory_ref_change WHERE factory_id = ANY($1::uuid[]) ORDER BY id",
+        factory_ids,
+    )
+    applied: dict[uuid.UUID, list[int]] = {f: [] for f in factory_ids}
+    for row in rows:
+        applied[row["factory_id"]].append(row["version"])
+    return applied
+
+
+def metric_value(metrics_text: str, name: str, **labels: str) -> float:
+    """Sum of a Prometheus sample family whose labels include `labels` (0 when absent)."""
+    total = 0.0
+    for line in metrics_text.splitlines():
+        if not line.startswith(name) or line.startswith("#"):
+            continue
+        head, _, value = line.rpartition(" ")
+        if all(f'{k}="{v}"' in head for k, v in labels.items()):
+            total += float(value)
+    return total

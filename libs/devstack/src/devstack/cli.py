@@ -13,6 +13,7 @@ import typer
 
 from devstack.launcher import AlreadyRunning, Platform, state_dir_from_env
 from devstack.provision import create_database, provision
+from messaging.dlq import DLQ_MARKER, DeadLetter, dead_letter_topics, read_dead_letters, replay
 from servicekit.auth.local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER, LocalSigningKey
 from servicekit.auth.principal import Role
 from servicekit.definition import load_services
@@ -115,6 +116,60 @@ def openapi(
     if drift:
         typer.echo(f"OpenAPI drift in: {', '.join(drift)}; run `betterwork openapi`", err=True)
         raise typer.Exit(1)
+
+
+dlq_app = typer.Typer(help="Dead letters: events a consumer gave up on, with the reason.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+
+def _broker_from_env() -> tuple[str, str]:
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"), os.environ.get("KAFKA_TOPIC_PREFIX", "")
+
+
+def _select_letters(topic: str | None, group: str | None, event_id: list[str] | None) -> list[DeadLetter]:
+    servers, prefix = _broker_from_env()
+    topics = asyncio.run(dead_letter_topics(servers))
+    wanted = [
+        t
+        for t in topics
+        if t.startswith(prefix)
+        and (topic is None or t.split(DLQ_MARKER, 1)[0] in (topic, prefix + topic))
+        and (group is None or t.split(DLQ_MARKER, 1)[1] in (group, prefix + group))
+    ]
+    letters = asyncio.run(read_dead_letters(servers, wanted))
+    if event_id:
+        letters = [letter for letter in letters if letter.event_id in set(event_id)]
+    return letters
+
+
+TopicOption = Annotated[str | None, typer.Option("--topic", help="Original topic, e.g. registry.factory.")]
+GroupOption = Annotated[str | None, typer.Option("--group", help="Consumer group (the service), e.g. assessments.")]
+EventOption = Annotated[list[str] | None, typer.Option("--event-id", help="Only this event (ce_id); repeatable.")]
+
+
+@dlq_app.command("list")
+def dlq_list(topic: TopicOption = None, group: GroupOption = None, event_id: EventOption = None) -> None:
+    """Show the dead letters (KAFKA_BOOTSTRAP_SERVERS, KAFKA_TOPIC_PREFIX from the environment)."""
+    letters = _select_letters(topic, group, event_id)
+    if not letters:
+        typer.echo("no dead letters")
+        return
+    for letter in letters:
+        typer.echo(
+            f"{letter.original_topic}  group={letter.group}  id={letter.event_id}  type={letter.header('ce_type')}\n"
+            f"  at={letter.header('x-dlq-at')}  attempts={letter.header('x-dlq-attempts')}  "
+            f"reason={letter.header('x-dlq-reason')}\n  error={letter.header('x-dlq-error')}"
+        )
+    typer.echo(f"{len(letters)} dead letter(s)")
+
+
+@dlq_app.command("replay")
+def dlq_replay(topic: TopicOption = None, group: GroupOption = None, event_id: EventOption = None) -> None:
+    """Put dead letters back on their topic; the group that failed processes them, others skip them (inbox)."""
+    letters = _select_letters(topic, group, event_id)
+    servers, _ = _broker_from_env()
+    sent = asyncio.run(replay(servers, letters)) if letters else 0
+    typer.echo(f"replayed {sent} dead letter(s)")
 
 
 def export_openapi() -> dict[str, str]:

@@ -91,6 +91,23 @@ def kafka_bootstrap_servers() -> Iterator[str]:
             broker.stop()
 
 
+@pytest.fixture
+def dedicated_broker() -> Iterator[TansuBroker]:
+    """A broker of this test's own, which it may freeze (SIGSTOP) and thaw to simulate an outage."""
+    broker = TansuBroker(port=free_port())
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """Topics and consumer groups of this test only (the database is shared by the session)."""
+    return f"t{secrets.token_hex(3)}."
+
+
 @dataclass
 class TestPlatform:
     """What a test needs to build any service against this session's database and broker."""
@@ -121,6 +138,23 @@ class TestPlatform:
 
     def app(self, service: str, **overrides: Any) -> FastAPI:
         return self.services[service].create_app(self.settings(service, **overrides))
+
+    def service_env(self, service: str, **overrides: str) -> dict[str, str]:
+        """Environment for running `service` as its own process against this session's platform."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH_", "KAFKA_", "DATABASE_URL"))}
+        env.update(
+            {
+                "DATABASE_URL": self.database_url,
+                "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
+                "AUTH_PUBLIC_KEY": self.signing_key.public_pem.decode(),
+                "AUTH_ISSUER": LOCAL_ISSUER,
+                "AUTH_AUDIENCE": LOCAL_AUDIENCE,
+                f"{service.upper()}_PORT": str(free_port()),
+                "LOG_LEVEL": "WARNING",
+            }
+        )
+        env.update(overrides)
+        return env
 
     def token(self, *roles: Role | str, **claims: Any) -> str:
         return self.signing_key.mint(roles=roles, **claims)

@@ -61,6 +61,7 @@ class ConsumerConfig:
     retry_backoff_s: float = 0.2
     watchdog_s: float = 60.0
     inbox_retention_days: int = 30
+    session_timeout_ms: int = 10000
 
 
 @dataclass
@@ -131,6 +132,7 @@ class EventConsumer:
                     type(exc).__name__,
                     exc,
                     backoff,
+                    exc_info=exc if isinstance(exc, TimeoutError) else None,
                 )
                 await sleep_unless_stopped(stop, backoff)
                 backoff = min(backoff * 2, 10.0)
@@ -152,6 +154,9 @@ class EventConsumer:
 
     async def _consume(self, stop: asyncio.Event) -> None:
         timeout = self.config.broker_timeout_s
+        # A JoinGroup is answered only when the rebalance completes (up to the session timeout),
+        # so group requests need longer than other broker calls.
+        group_timeout = max(timeout, self.config.session_timeout_ms / 1000 + 5)
         partitions = dict(self.config.topic_partitions)
         for topic in self.config.topics:
             partitions.setdefault(dlq_topic(topic, self.config.group), partitions.get(topic, 1))
@@ -170,22 +175,23 @@ class EventConsumer:
             auto_offset_reset="earliest",
             fetch_max_wait_ms=self.config.fetch_max_wait_ms,
             max_poll_records=self.config.batch_size,
-            request_timeout_ms=int(timeout * 1000),
-            session_timeout_ms=10000,
-            heartbeat_interval_ms=3000,
+            request_timeout_ms=int(group_timeout * 1000),
+            session_timeout_ms=self.config.session_timeout_ms,
+            rebalance_timeout_ms=self.config.session_timeout_ms,
+            heartbeat_interval_ms=max(self.config.session_timeout_ms // 3, 100),
             max_poll_interval_ms=300000,
         )
         dead_letters = AIOKafkaProducer(
             bootstrap_servers=self.config.bootstrap_servers, acks="all", request_timeout_ms=int(timeout * 1000)
         )
         try:
-            await asyncio.wait_for(consumer.start(), timeout)
+            await asyncio.wait_for(consumer.start(), group_timeout)  # start() waits for the first assignment
             await asyncio.wait_for(dead_letters.start(), timeout)
             _log.info("consumer %s subscribed to %s", self.config.group, ", ".join(self.config.topics))
             last_prune = 0.0
             while not stop.is_set():
                 batches = await asyncio.wait_for(
-                    consumer.getmany(timeout_ms=500, max_records=self.config.batch_size), timeout + 1
+                    consumer.getmany(timeout_ms=500, max_records=self.config.batch_size), group_timeout + 1
                 )
                 self.progress.mark()
                 assigned = consumer.assignment()

@@ -82,6 +82,7 @@ def messaging_runtime(*, handlers: Mapping[str, Handler] | None = None) -> Lifes
                     retry_budget=settings.consumer_retry_budget,
                     watchdog_s=settings.consumer_watchdog_s,
                     inbox_retention_days=settings.inbox_retention_days,
+                    session_timeout_ms=settings.kafka_session_timeout_ms,
                 ),
                 database=database,
                 handlers=handlers,

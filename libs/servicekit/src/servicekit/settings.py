@@ -39,6 +39,7 @@ SHARED_FIELDS: frozenset[str] = frozenset(
         "kafka_fetch_max_wait_ms",
         "kafka_replication_factor",
         "kafka_request_timeout_s",
+        "kafka_session_timeout_ms",
     }
 )
 
@@ -101,6 +102,9 @@ class ServiceSettings(BaseSettings):
     )
     kafka_replication_factor: int = Field(default=1, ge=1, le=5)
     kafka_request_timeout_s: float = Field(default=10.0, gt=0, le=120, description="Upper bound of any broker call.")
+    kafka_session_timeout_ms: int = Field(
+        default=10000, ge=1000, le=300000, description="How soon the group notices a consumer that died."
+    )
 
     # --- this service only (prefixed) ------------------------------------
     host: str = "127.0.0.1"

@@ -1,0 +1,194 @@
+"""The promise of the event backbone, under faults: every accepted write reaches every consumer exactly once
+in effect, in per-aggregate order, while the broker is away, a consumer dies, or the relay crashes mid-batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from devstack.broker import TansuBroker
+from devstack.pytest_plugin import TestPlatform, serve_in_process
+from servicekit.auth import Role
+from tests.events.support import applied_versions, metric_value, wait_until, write_factories
+
+
+def on(broker: TansuBroker, prefix: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "kafka_bootstrap_servers": broker.bootstrap_servers,
+        "kafka_topic_prefix": prefix,
+        "kafka_request_timeout_s": 5.0,
+        **extra,
+    }
+
+
+def complete(expected: list[int]) -> Any:
+    return lambda applied: all(versions == expected for versions in applied.values())
+
+
+async def test_broker_outage_loses_nothing_and_doubles_nothing(
+    test_platform: TestPlatform, dedicated_broker: TansuBroker, topic_prefix: str
+) -> None:
+    token = test_platform.token(Role.STAFF, country="KH")
+    async with (
+        serve_in_process(test_platform.app("registry", **on(dedicated_broker, topic_prefix))) as registry,
+        serve_in_process(test_platform.app("assessments", **on(dedicated_broker, topic_prefix))) as assessments,
+    ):
+        warm = await write_factories(registry, token, factories=1, renames=0)
+        await wait_until(lambda: applied_versions(test_platform, warm), complete([1]))
+
+        dedicated_broker.freeze()
+        try:
+            # 200 writes while the broker does not answer: 50 factories, each registered and renamed 3 times.
+            factory_ids = await write_factories(registry, token, factories=50, renames=3)
+            assert (await registry.get("/health/ready")).status_code == 503  # and readiness says so
+            await asyncio.sleep(1)
+        finally:
+            dedicated_broker.thaw()
+
+        applied = await wait_until(
+            lambda: applied_versions(test_platform, factory_ids), complete([1, 2, 3, 4]), timeout=90
+        )
+        assert sum(len(v) for v in applied.values()) == 200
+        metrics = (await assessments.get("/metrics")).text
+        assert metric_value(metrics, "events_dead_lettered_total") == 0
+
+
+async def test_relay_crash_between_send_and_mark_is_absorbed_by_the_inbox(
+    test_platform: TestPlatform, dedicated_broker: TansuBroker, topic_prefix: str
+) -> None:
+    token = test_platform.token(Role.STAFF, country="KH")
+    crashes = 0
+
+    async def crash_after_send(rows: list[Any]) -> None:
+        nonlocal crashes
+        if crashes < 3:
+            crashes += 1
+            raise RuntimeError("relay killed after the broker acknowledged, before marking the rows published")
+
+    registry_app = test_platform.app("registry", **on(dedicated_broker, topic_prefix))
+    async with (
+        serve_in_process(registry_app) as registry,
+        serve_in_process(test_platform.app("assessments", **on(dedicated_broker, topic_prefix))) as assessments,
+    ):
+        registry_app.state.relay._after_send = crash_after_send
+        factory_ids = await write_factories(registry, token, factories=20, renames=2)
+        applied = await wait_until(
+            lambda: applied_versions(test_platform, factory_ids), complete([1, 2, 3]), timeout=60
+        )
+        assert crashes == 3
+        assert sum(len(v) for v in applied.values()) == 60
+        metrics = (await assessments.get("/metrics")).text
+        assert metric_value(metrics, "events_duplicates_skipped_total") > 0  # the resent batches arrived again
+
+
+async def test_consumer_killed_repeatedly_mid_batch_applies_every_event_once(
+    test_platform: TestPlatform, dedicated_broker: TansuBroker, topic_prefix: str
+) -> None:
+    env = test_platform.service_env(
+        "assessments",
+        KAFKA_BOOTSTRAP_SERVERS=dedicated_broker.bootstrap_servers,
+        KAFKA_TOPIC_PREFIX=topic_prefix,
+        KAFKA_SESSION_TIMEOUT_MS="3000",
+        ASSESSMENTS_CONSUMER_BATCH_SIZE="50",
+    )
+    port = int(env["ASSESSMENTS_PORT"])
+
+    def start_consumer() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "servicekit.serve", "assessments"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    token = test_platform.token(Role.STAFF, country="KH")
+    process = start_consumer()
+    kills = 0
+    try:
+        async with serve_in_process(test_platform.app("registry", **on(dedicated_broker, topic_prefix))) as registry:
+            writer = asyncio.create_task(write_factories(registry, token, factories=250, renames=3))  # 1,000 events
+            for _ in range(4):
+                await wait_until(lambda: _processed_any(port), bool, timeout=60, interval=0.2)
+                await asyncio.sleep(0.7)
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                kills += 1
+                process = start_consumer()
+            factory_ids = await writer
+            applied = await wait_until(
+                lambda: applied_versions(test_platform, factory_ids), complete([1, 2, 3, 4]), timeout=120
+            )
+        assert sum(len(v) for v in applied.values()) == 1000
+        assert kills == 4
+
+        # SIGTERM, by contrast, finishes the batch, commits and leaves the group: a clean, quick exit.
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == -signal.SIGTERM  # uvicorn re-raises the signal after its graceful shutdown
+        assert time.monotonic() - started < 15
+        group = f"{topic_prefix}assessments"
+        lag = await _uncommitted(dedicated_broker.bootstrap_servers, group, f"{topic_prefix}registry.factory")
+        assert lag == 0, "every processed offset was committed"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def _uncommitted(bootstrap: str, group: str, topic: str) -> int:
+    """How far the group's committed offsets trail the end of the topic (read without joining the group)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await reader.start()
+    try:
+        await reader.topics()
+        partitions = [TopicPartition(topic, p) for p in reader.partitions_for_topic(topic) or ()]
+        ends = await reader.end_offsets(partitions)
+        behind = 0
+        for tp in partitions:
+            behind += ends[tp] - (await reader.committed(tp) or 0)
+        return behind
+    finally:
+        await reader.stop()
+
+
+async def _processed_any(port: int) -> bool:
+    """The consumer process is up and has applied at least one event since it started."""
+    try:
+        async with httpx.AsyncClient(timeout=1) as client:
+            text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+    except httpx.HTTPError:
+        return False
+    return metric_value(text, "events_consumed_total") > 0
+
+
+async def test_topics_are_created_with_their_configured_partitions(
+    test_platform: TestPlatform, dedicated_broker: TansuBroker, topic_prefix: str
+) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async with serve_in_process(test_platform.app("assessments", **on(dedicated_broker, topic_prefix))) as _:
+        admin = AIOKafkaAdminClient(bootstrap_servers=dedicated_broker.bootstrap_servers)
+        await admin.start()
+        try:
+
+            async def described() -> dict[str, int]:
+                topics = [t for t in await admin.list_topics() if t.startswith(topic_prefix)]
+                return {d["topic"]: len(d["partitions"]) for d in await admin.describe_topics(topics)}
+
+            partitions = await wait_until(described, lambda d: len(d) >= 2, timeout=30)
+        finally:
+            await admin.close()
+    # 6 as configured in the contracts, not the broker's automatic 4.
+    assert partitions == {
+        f"{topic_prefix}registry.factory": 6,
+        f"{topic_prefix}registry.factory.dlq.{topic_prefix}assessments": 6,
+    }
