@@ -98,3 +98,53 @@ def metric_value(metrics_text: str, name: str, **labels: str) -> float:
         if all(f'{k}="{v}"' in head for k, v in labels.items()):
             total += float(value)
     return total
+
+
+async def produce_raw(
+    bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]
+) -> None:
+    """Put records on a topic as some other (possibly broken) producer would: (key, value, headers)."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for key, value, headers in records:
+            await producer.send_and_wait(topic, value=value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+
+def cloudevent_headers(event: Any, *, source: str = "/registry", country: str | None = "KH") -> list[tuple[str, bytes]]:
+    """The headers our outbox would write for `event` (an IntegrationEvent)."""
+    from datetime import UTC, datetime
+
+    from messaging.envelope import build_headers
+
+    headers = build_headers(
+        event_id=str(uuid.uuid4()),
+        source=source,
+        event_type=event.type,
+        subject=event.aggregate_id,
+        time=datetime.now(UTC),
+        country=country,
+        correlation_id=None,
+        trace_carrier={},
+    )
+    return [(k, v.encode()) for k, v in headers.items()]
+
+
+async def betterwork(*args: str, env: dict[str, str]) -> tuple[int, str]:
+    """Run the `betterwork` CLI; returns its exit code and output."""
+    import sys
+    from pathlib import Path
+
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("betterwork")),
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    return process.returncode or 0, output.decode()

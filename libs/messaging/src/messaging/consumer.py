@@ -76,6 +76,7 @@ class _Item:
 class _Progress:
     at: float = field(default_factory=time.monotonic)
     unassigned_since: float | None = None
+    running: bool = False  # start-up has its own timeout; the watchdog judges only a running consumer
 
     def mark(self) -> None:
         self.at = time.monotonic()
@@ -143,6 +144,8 @@ class EventConsumer:
             await asyncio.wait([task], timeout=1.0)
             if task.done():
                 break
+            if not self.progress.running:
+                continue
             idle = time.monotonic() - self.progress.at
             unassigned = self.progress.unassigned_since
             stuck_unassigned = unassigned is not None and time.monotonic() - unassigned > self.config.watchdog_s
@@ -188,6 +191,8 @@ class EventConsumer:
             await asyncio.wait_for(consumer.start(), group_timeout)  # start() waits for the first assignment
             await asyncio.wait_for(dead_letters.start(), timeout)
             _log.info("consumer %s subscribed to %s", self.config.group, ", ".join(self.config.topics))
+            self.progress.mark()
+            self.progress.running = True
             last_prune = 0.0
             while not stop.is_set():
                 batches = await asyncio.wait_for(
@@ -215,6 +220,7 @@ class EventConsumer:
                     await self._prune_inbox()
                     last_prune = time.monotonic()
         finally:
+            self.progress.running = False
             # Leaving the group at once lets another member take the partitions without waiting for a timeout.
             for client in (consumer, dead_letters):
                 try:
@@ -373,7 +379,7 @@ class EventConsumer:
         producer: AIOKafkaProducer,
         stop: asyncio.Event,
     ) -> None:
-        reason = error.reason if isinstance(error, PermanentEventError) else "handler-failed"
+        reason = getattr(error, "reason", "handler-failed")
         detail = f"{type(error).__name__}: {error}"[:2000]
         topic = dlq_topic(record.topic, self.config.group)
         headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("x-dlq-")]

@@ -32,6 +32,16 @@ class RuleViolation(PermanentEventError):
     reason = "rule-violated"
 
 
+class NotYetKnown(Exception):
+    """The event refers to something this service has not (yet) heard of.
+
+    It may still arrive, so the event is retried within the retry budget, then dead-lettered; replay it once
+    the missing piece is there.
+    """
+
+    reason = "not-yet-known"
+
+
 _TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300"}
 
 

@@ -9,7 +9,7 @@ from assessments.adapters.tables import FactoryRef, FactoryRefChange
 from assessments.domain.factory_ref import Apply, decide
 from betterwork_contracts.events.registry import FactoryRegistered, FactoryUpdated
 from messaging.envelope import Envelope
-from messaging.errors import RuleViolation
+from messaging.errors import NotYetKnown, RuleViolation
 from servicekit.database import UnitOfWork
 
 
@@ -32,7 +32,7 @@ async def record_factory_registered(uow: UnitOfWork, event: FactoryRegistered, e
 async def record_factory_updated(uow: UnitOfWork, event: FactoryUpdated, envelope: Envelope) -> None:
     ref = await uow.session.get(FactoryRef, event.factory_id, with_for_update=True)
     if ref is None:
-        raise RuleViolation(f"update of factory {event.factory_id}, which was never registered here")
+        raise NotYetKnown(f"update of factory {event.factory_id}, which was never registered here")
     verdict = decide(ref.version, event.version)
     if verdict is Apply.REPEAT:
         return
