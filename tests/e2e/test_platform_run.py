@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -9,13 +10,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+import asyncpg
 import httpx
 import pytest
 
 from devstack.net import free_port, port_is_open
+from devstack.provision import drop_database
 from devstack.pytest_plugin import TestPlatform
 
 pytestmark = pytest.mark.slow
@@ -48,13 +52,24 @@ class Output:
         raise AssertionError(f"{pattern!r} not printed within {timeout}s; output:\n{self.text}")
 
 
-def test_run_starts_everything_and_stops_cleanly(test_platform: TestPlatform, tmp_path: Path) -> None:
+@pytest.fixture
+def own_database(test_platform: TestPlatform) -> Iterator[str]:
+    """A database the launcher creates itself, so its relays and consumers meet no other test's rows."""
+    url = test_platform.admin_url.set(database=f"{test_platform.admin_url.database}_run")
+    yield url.set(drivername="postgresql").render_as_string(hide_password=False)
+    asyncio.run(drop_database(url))
+
+
+def test_run_starts_everything_and_stops_cleanly(
+    test_platform: TestPlatform, own_database: str, tmp_path: Path
+) -> None:
     ports = {name: free_port() for name in test_platform.services}
     env = {
         **os.environ,
         "BW_STATE_DIR": str(tmp_path / "state"),
-        "DATABASE_URL": test_platform.database_url,
+        "DATABASE_URL": own_database,
         "KAFKA_BOOTSTRAP_SERVERS": test_platform.kafka_bootstrap_servers,
+        "KAFKA_TOPIC_PREFIX": f"run{os.getpid()}.",
         "COLUMNS": "160",
         **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()},
     }
@@ -86,6 +101,17 @@ def test_run_starts_everything_and_stops_cleanly(test_platform: TestPlatform, tm
                 assert anonymous.status_code == 401
                 assert anonymous.headers["content-type"] == "application/problem+json"
 
+        # The six processes are wired through the broker: a factory registered at the registry
+        # reaches the assessments service's read model.
+        with httpx.Client(timeout=5) as client:
+            created = client.post(
+                f"http://127.0.0.1:{ports['registry']}/v1/factories",
+                json={"name": "Launcher Garment", "country": "KH"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        assert created.status_code == 201, created.text
+        assert _wait_for_read_model(own_database, created.json()["id"]) == "Launcher Garment"
+
         second = subprocess.run([BETTERWORK, "run"], env=env, capture_output=True, text=True, timeout=30)
         assert second.returncode == 3
         assert "already running" in second.stderr
@@ -98,6 +124,24 @@ def test_run_starts_everything_and_stops_cleanly(test_platform: TestPlatform, tm
         if launcher.poll() is None:
             launcher.kill()
             launcher.wait()
+
+
+def _wait_for_read_model(database_url: str, factory_id: str, timeout: float = 60) -> str:
+    async def name() -> str | None:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return await conn.fetchval(
+                "SELECT name FROM assessments.factory_ref WHERE factory_id = $1::uuid", factory_id
+            )
+        finally:
+            await conn.close()
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := asyncio.run(name()):
+            return str(found)
+        time.sleep(0.2)
+    raise AssertionError(f"factory {factory_id} did not reach the assessments read model in {timeout}s")
 
 
 def test_run_reports_a_taken_port_instead_of_failing_obscurely(test_platform: TestPlatform, tmp_path: Path) -> None:
