@@ -128,36 +128,62 @@ async def test_consumer_killed_repeatedly_mid_batch_applies_every_event_once(
         assert sum(len(v) for v in applied.values()) == 1000
         assert kills == 4
 
-        # SIGTERM, by contrast, finishes the batch, commits and leaves the group: a clean, quick exit.
-        started = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(30) == -signal.SIGTERM  # uvicorn re-raises the signal after its graceful shutdown
-        assert time.monotonic() - started < 15
-        group = f"{topic_prefix}assessments"
-        lag = await _uncommitted(dedicated_broker.bootstrap_servers, group, f"{topic_prefix}registry.factory")
-        assert lag == 0, "every processed offset was committed"
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
 
 
-async def _uncommitted(bootstrap: str, group: str, topic: str) -> int:
-    """How far the group's committed offsets trail the end of the topic (read without joining the group)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+async def test_sigterm_finishes_the_batch_commits_and_leaves_the_group(
+    test_platform: TestPlatform, dedicated_broker: TansuBroker, topic_prefix: str
+) -> None:
+    env = test_platform.service_env(
+        "assessments",
+        KAFKA_BOOTSTRAP_SERVERS=dedicated_broker.bootstrap_servers,
+        KAFKA_TOPIC_PREFIX=topic_prefix,
+        KAFKA_SESSION_TIMEOUT_MS="3000",
+        ASSESSMENTS_CONSUMER_BATCH_SIZE="50",
+    )
+    port = int(env["ASSESSMENTS_PORT"])
 
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await reader.start()
+    def start_consumer() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "servicekit.serve", "assessments"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    token = test_platform.token(Role.STAFF, country="KH")
+    process = start_consumer()
     try:
-        await reader.topics()
-        partitions = [TopicPartition(topic, p) for p in reader.partitions_for_topic(topic) or ()]
-        ends = await reader.end_offsets(partitions)
-        behind = 0
-        for tp in partitions:
-            behind += ends[tp] - (await reader.committed(tp) or 0)
-        return behind
+        async with serve_in_process(test_platform.app("registry", **on(dedicated_broker, topic_prefix))) as registry:
+            writer = asyncio.create_task(write_factories(registry, token, factories=100, renames=3))
+            await wait_until(lambda: _processed_any(port), bool, timeout=60, interval=0.1)
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(30) == -signal.SIGTERM  # uvicorn re-raises the signal after its graceful shutdown
+            assert time.monotonic() - started < 15
+            process = start_consumer()
+            factory_ids = await writer
+            applied = await wait_until(
+                lambda: applied_versions(test_platform, factory_ids), complete([1, 2, 3, 4]), timeout=60
+            )
+            metrics = await _metrics(port)
+        assert sum(len(v) for v in applied.values()) == 400
+        # The stopped consumer committed the offsets of everything whose effects it committed, so its successor
+        # saw no repeat. (Tansu lets the successor in only after about two session timeouts even so: BROKER.md.)
+        assert metric_value(metrics, "events_duplicates_skipped_total") == 0
+        assert metric_value(metrics, "events_consumed_total") > 0
     finally:
-        await reader.stop()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def _metrics(port: int) -> str:
+    async with httpx.AsyncClient(timeout=2) as client:
+        return (await client.get(f"http://127.0.0.1:{port}/metrics")).text
 
 
 async def _processed_any(port: int) -> bool:

@@ -157,9 +157,9 @@ class EventConsumer:
 
     async def _consume(self, stop: asyncio.Event) -> None:
         timeout = self.config.broker_timeout_s
-        # A JoinGroup is answered only when the rebalance completes (up to the session timeout),
-        # so group requests need longer than other broker calls.
-        group_timeout = max(timeout, self.config.session_timeout_ms / 1000 + 5)
+        # A JoinGroup is answered only when the rebalance completes: Tansu takes up to about twice the
+        # session timeout for a group whose member just left, so group requests need longer than others.
+        group_timeout = max(timeout, 2 * self.config.session_timeout_ms / 1000 + 5)
         partitions = dict(self.config.topic_partitions)
         for topic in self.config.topics:
             partitions.setdefault(dlq_topic(topic, self.config.group), partitions.get(topic, 1))
@@ -204,18 +204,19 @@ class EventConsumer:
                     self.progress.unassigned_since = None
                 elif self.progress.unassigned_since is None:
                     self.progress.unassigned_since = time.monotonic()
-                for tp, records in batches.items():
+                if batches:
                     try:
-                        await self._process_partition(records, dead_letters, stop)
+                        await self._process(batches, dead_letters, stop)
                     except _Stopping:
                         return
-                    next_offset = records[-1].offset + 1
-                    await asyncio.wait_for(consumer.commit({tp: next_offset}), timeout)
-                    highwater = consumer.highwater(tp)
-                    if highwater is not None:
-                        self.metrics.lag.labels(self.config.group, tp.topic, str(tp.partition)).set(
-                            max(highwater - next_offset, 0)
-                        )
+                    offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                    await asyncio.wait_for(consumer.commit(offsets), timeout)
+                    for tp, next_offset in offsets.items():
+                        highwater = consumer.highwater(tp)
+                        if highwater is not None:
+                            self.metrics.lag.labels(self.config.group, tp.topic, str(tp.partition)).set(
+                                max(highwater - next_offset, 0)
+                            )
                 if time.monotonic() - last_prune > 3600:
                     await self._prune_inbox()
                     last_prune = time.monotonic()
@@ -229,20 +230,24 @@ class EventConsumer:
                     _log.debug("stopping a Kafka client failed: %s", exc)
 
     # --- processing ------------------------------------------------------
-    async def _process_partition(
-        self, records: list[ConsumerRecord[bytes, bytes]], dead_letters: AIOKafkaProducer, stop: asyncio.Event
+    async def _process(
+        self,
+        batches: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        dead_letters: AIOKafkaProducer,
+        stop: asyncio.Event,
     ) -> None:
+        """Everything one poll returned, in one transaction when all goes well (each partition in its order)."""
         pending: list[_Item] = []
-        for record in records:
-            try:
-                item = self._decode(record)
-            except PermanentEventError as exc:
-                await self._apply(pending, dead_letters, stop)  # keep the order of what came before
-                pending = []
-                await self._dead_letter(record, exc, 1, dead_letters, stop)
-                continue
-            if item is not None:
-                pending.append(item)
+        for records in batches.values():
+            for record in records:
+                try:
+                    item = self._decode(record)
+                except PermanentEventError as exc:
+                    # It has no effect to order against the others: store it and move on.
+                    await self._dead_letter(record, exc, 1, dead_letters, stop)
+                    continue
+                if item is not None:
+                    pending.append(item)
         await self._apply(pending, dead_letters, stop)
 
     def _decode(self, record: ConsumerRecord[bytes, bytes]) -> _Item | None:
@@ -269,6 +274,7 @@ class EventConsumer:
             raise
         except Exception as exc:
             if len(items) > 1:
+                _log.info("a batch of %d events failed (%s: %s); splitting it", len(items), type(exc).__name__, exc)
                 middle = len(items) // 2
                 await self._apply(items[:middle], dead_letters, stop)
                 await self._apply(items[middle:], dead_letters, stop)

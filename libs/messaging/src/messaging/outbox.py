@@ -166,12 +166,12 @@ class Outbox:
             )
         # Same-aggregate writers queue here until commit, so `seq` order is commit order per aggregate
         # (a sequence alone is allocated before commit: the gap trap in anchors_engineering.md C2).
-        for aggregate_id in sorted({r["aggregateid"] for r in rows}):
-            await session.execute(
-                sa.select(
-                    sa.func.pg_advisory_xact_lock(
-                        sa.func.hashtext(self.schema + ".outbox"), sa.func.hashtext(aggregate_id)
-                    )
-                )
-            )
+        # One statement; locks are taken in sorted order so two writers never deadlock.
+        await session.execute(
+            sa.text(
+                "SELECT count(pg_advisory_xact_lock(hashtext(:scope), hashtext(a))) "
+                "FROM (SELECT DISTINCT a FROM unnest(CAST(:ids AS text[])) AS a ORDER BY a) AS sorted"
+            ),
+            {"scope": self.schema + ".outbox", "ids": sorted({r["aggregateid"] for r in rows})},
+        )
         await session.execute(self.table.insert(), rows)

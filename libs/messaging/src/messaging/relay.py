@@ -139,7 +139,7 @@ class OutboxRelay:
             bootstrap_servers=self.config.bootstrap_servers,
             acks="all",
             enable_idempotence=False,  # Tansu lacks it (BROKER.md); consumers' inboxes deduplicate
-            linger_ms=2,
+            linger_ms=0,  # the relay hands a whole batch to send() at once; waiting adds latency only
             max_batch_size=256 * 1024,
             request_timeout_ms=int(timeout * 1000),
             client_id=f"betterwork-relay-{self.config.schema}",

@@ -33,7 +33,9 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            # No pre-ping: it costs a round trip per transaction. A connection that died is invalidated
+            # on first use; callers retry (consumers) or the client does (HTTP, idempotently).
+            pool_recycle=1800,
             pool_timeout=5,
             connect_args={
                 "timeout": 5,
