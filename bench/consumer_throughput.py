@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import random
 import secrets
@@ -39,9 +40,10 @@ from prometheus_client import CollectorRegistry
 from assessments.handlers import EVENT_HANDLERS
 from betterwork_contracts import EVENTS, TOPICS
 from betterwork_contracts.events.registry import FactoryRegistered
-from messaging.consumer import ConsumerConfig, EventConsumer
+from messaging.consumer import EventConsumer
 from messaging.envelope import build_headers
 from messaging.metrics import MessagingMetrics
+from messaging.runtime import consumer_config
 from messaging.topics import ensure_topics
 from servicekit.database import Database
 from servicekit.telemetry import build_tracer_provider
@@ -120,20 +122,7 @@ class ConsumerRun:
             application_name="betterwork-assessments",
         )
         self.consumer = EventConsumer(
-            ConsumerConfig(
-                group=group,
-                bootstrap_servers=settings.kafka_bootstrap_servers,
-                topics=[topic],
-                topic_partitions={topic: TOPICS[TOPIC].partitions},
-                replication_factor=settings.kafka_replication_factor,
-                batch_size=settings.consumer_batch_size,
-                fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
-                broker_timeout_s=settings.kafka_request_timeout_s,
-                retry_budget=settings.consumer_retry_budget,
-                watchdog_s=settings.consumer_watchdog_s,
-                inbox_retention_days=settings.inbox_retention_days,
-                session_timeout_ms=settings.kafka_session_timeout_ms,
-            ),
+            dataclasses.replace(consumer_config(settings, EVENT_HANDLERS), group=group),  # as the service runs it
             database=self.database,
             handlers=EVENT_HANDLERS,
             event_types=EVENTS,

@@ -34,11 +34,10 @@ from aiokafka import AIOKafkaProducer
 from local_platform import CpuMeter, LocalPlatform, local_platform, progress, verdict
 
 import messaging.relay as relay_module
-from betterwork_contracts import TOPICS
 from betterwork_contracts.events.registry import FactoryRegistered
 from messaging.metrics import MessagingMetrics
-from messaging.relay import OutboxRelay, RelayConfig, asyncpg_dsn
-from messaging.runtime import outbox_for
+from messaging.relay import OutboxRelay
+from messaging.runtime import outbox_for, relay_config
 from messaging.topics import ensure_topics
 from servicekit.database import Database
 from servicekit.telemetry import build_tracer_provider
@@ -93,18 +92,8 @@ def timed(fn: Callable[..., Awaitable[Any]], into: list[float]) -> Callable[...,
 async def run_relay(platform: LocalPlatform, events: int, batch_size: int | None, timeout: float) -> dict[str, float]:
     overrides = {"relay_batch_size": batch_size} if batch_size else {}
     settings = platform.settings("registry", **overrides)
-    prefix = settings.kafka_topic_prefix
-    config = RelayConfig(  # as messaging/runtime.py builds it
-        dsn=asyncpg_dsn(settings.service_database_url()),
-        schema=settings.db_schema,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        topic_partitions={prefix + t.name: t.partitions for t in TOPICS.values() if t.publisher == "registry"},
-        replication_factor=settings.kafka_replication_factor,
-        batch_size=settings.relay_batch_size,
-        poll_interval_s=settings.relay_poll_interval_s,
-        broker_timeout_s=settings.kafka_request_timeout_s,
-        retention_s=settings.outbox_retention_s,
-    )
+    config = relay_config(settings)  # as the registry service builds it
+    assert config is not None
     relay = OutboxRelay(
         config, metrics=MessagingMetrics(None), tracer_provider=build_tracer_provider("registry", "none", None)
     )

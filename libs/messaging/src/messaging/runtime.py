@@ -35,6 +35,45 @@ def consumer_group(settings: ServiceSettings) -> str:
     return settings.kafka_topic_prefix + settings.service_name
 
 
+def relay_config(settings: ServiceSettings) -> RelayConfig | None:
+    """How the service's relay runs, from its settings; None when it publishes nothing."""
+    prefix = settings.kafka_topic_prefix
+    published = {prefix + t.name: t.partitions for t in TOPICS.values() if t.publisher == settings.service_name}
+    if not published:
+        return None
+    return RelayConfig(
+        dsn=asyncpg_dsn(settings.service_database_url()),
+        schema=settings.db_schema,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic_partitions=published,
+        replication_factor=settings.kafka_replication_factor,
+        batch_size=settings.relay_batch_size,
+        poll_interval_s=settings.relay_poll_interval_s,
+        broker_timeout_s=settings.kafka_request_timeout_s,
+        retention_s=settings.outbox_retention_s,
+    )
+
+
+def consumer_config(settings: ServiceSettings, handlers: Mapping[str, Handler]) -> ConsumerConfig:
+    """How the service's consumer runs, from its settings: the topics of the events it handles."""
+    prefix = settings.kafka_topic_prefix
+    subscribed = sorted({EVENTS[t].topic.name for t in handlers})
+    return ConsumerConfig(
+        group=consumer_group(settings),
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topics=[prefix + t for t in subscribed],
+        topic_partitions={prefix + t: TOPICS[t].partitions for t in subscribed},
+        replication_factor=settings.kafka_replication_factor,
+        batch_size=settings.consumer_batch_size,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        broker_timeout_s=settings.kafka_request_timeout_s,
+        retry_budget=settings.consumer_retry_budget,
+        watchdog_s=settings.consumer_watchdog_s,
+        inbox_retention_days=settings.inbox_retention_days,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+    )
+
+
 def messaging_runtime(*, handlers: Mapping[str, Handler] | None = None) -> LifespanHook:
     """Lifespan hook: the outbox relay (for services that publish) and the consumer (for `handlers`)."""
 
@@ -43,47 +82,18 @@ def messaging_runtime(*, handlers: Mapping[str, Handler] | None = None) -> Lifes
         settings: ServiceSettings = app.state.settings
         database = app.state.database
         metrics = MessagingMetrics(app.state.metrics_registry)
-        prefix = settings.kafka_topic_prefix
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
 
-        published = {prefix + t.name: t.partitions for t in TOPICS.values() if t.publisher == settings.service_name}
-        if published and settings.relay_enabled and database.event_sink is not None:
-            relay = OutboxRelay(
-                RelayConfig(
-                    dsn=asyncpg_dsn(database.url),
-                    schema=settings.db_schema,
-                    bootstrap_servers=settings.kafka_bootstrap_servers,
-                    topic_partitions=published,
-                    replication_factor=settings.kafka_replication_factor,
-                    batch_size=settings.relay_batch_size,
-                    poll_interval_s=settings.relay_poll_interval_s,
-                    broker_timeout_s=settings.kafka_request_timeout_s,
-                    retention_s=settings.outbox_retention_s,
-                ),
-                metrics=metrics,
-                tracer_provider=app.state.tracer_provider,
-            )
+        config = relay_config(settings)
+        if config is not None and settings.relay_enabled and database.event_sink is not None:
+            relay = OutboxRelay(config, metrics=metrics, tracer_provider=app.state.tracer_provider)
             app.state.relay = relay
             tasks.append(asyncio.create_task(relay.run(stop), name="outbox-relay"))
 
         if handlers and settings.consumer_enabled:
-            subscribed = sorted({EVENTS[t].topic.name for t in handlers})
             consumer = EventConsumer(
-                ConsumerConfig(
-                    group=consumer_group(settings),
-                    bootstrap_servers=settings.kafka_bootstrap_servers,
-                    topics=[prefix + t for t in subscribed],
-                    topic_partitions={prefix + t: TOPICS[t].partitions for t in subscribed},
-                    replication_factor=settings.kafka_replication_factor,
-                    batch_size=settings.consumer_batch_size,
-                    fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
-                    broker_timeout_s=settings.kafka_request_timeout_s,
-                    retry_budget=settings.consumer_retry_budget,
-                    watchdog_s=settings.consumer_watchdog_s,
-                    inbox_retention_days=settings.inbox_retention_days,
-                    session_timeout_ms=settings.kafka_session_timeout_ms,
-                ),
+                consumer_config(settings, handlers),
                 database=database,
                 handlers=handlers,
                 event_types=EVENTS,
