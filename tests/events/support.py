@@ -47,10 +47,13 @@ async def wait_until(
         await asyncio.sleep(interval)
 
 
-async def write_factories(client: Any, token: str, *, factories: int, renames: int) -> list[uuid.UUID]:
+async def write_factories(
+    client: Any, token: str, *, factories: int, renames: int, per_second: float | None = None
+) -> list[uuid.UUID]:
     """Register `factories` factories and rename each `renames` times, through the registry's HTTP API.
 
-    Factories are written concurrently, each one's changes in order: `factories * (1 + renames)` events.
+    Factories are written concurrently, each one's changes in order: `factories * (1 + renames)` events;
+    `per_second` paces how many factories start each second (default: as fast as possible).
     """
     headers = {"Authorization": f"Bearer {token}"}
 
@@ -68,6 +71,8 @@ async def write_factories(client: Any, token: str, *, factories: int, renames: i
     limit = asyncio.Semaphore(8)
 
     async def bounded(i: int) -> uuid.UUID:
+        if per_second:
+            await asyncio.sleep(i / per_second)
         async with limit:
             return await one(i)
 

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -89,8 +90,9 @@ async def test_relay_crash_between_send_and_mark_is_absorbed_by_the_inbox(
 
 
 async def test_consumer_killed_repeatedly_mid_batch_applies_every_event_once(
-    test_platform: TestPlatform, dedicated_broker: TansuBroker, topic_prefix: str
+    test_platform: TestPlatform, dedicated_broker: TansuBroker, topic_prefix: str, tmp_path: Path
 ) -> None:
+    log = tmp_path / "assessments.log"
     env = test_platform.service_env(
         "assessments",
         KAFKA_BOOTSTRAP_SERVERS=dedicated_broker.bootstrap_servers,
@@ -104,8 +106,8 @@ async def test_consumer_killed_repeatedly_mid_batch_applies_every_event_once(
         return subprocess.Popen(
             [sys.executable, "-m", "servicekit.serve", "assessments"],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
         )
 
     token = test_platform.token(Role.STAFF, country="KH")
@@ -113,10 +115,12 @@ async def test_consumer_killed_repeatedly_mid_batch_applies_every_event_once(
     kills = 0
     try:
         async with serve_in_process(test_platform.app("registry", **on(dedicated_broker, topic_prefix))) as registry:
-            writer = asyncio.create_task(write_factories(registry, token, factories=250, renames=3))  # 1,000 events
+            # 1,000 events over about thirty seconds, so that every kill lands while events flow.
+            writer = asyncio.create_task(write_factories(registry, token, factories=250, renames=3, per_second=8))
             for _ in range(4):
                 await wait_until(lambda: _processed_any(port), bool, timeout=60, interval=0.2)
-                await asyncio.sleep(0.7)
+                await asyncio.sleep(0.3)
+                assert not writer.done(), "the events stopped flowing before the kill: slow the writer down"
                 process.send_signal(signal.SIGKILL)
                 process.wait()
                 kills += 1
@@ -135,8 +139,9 @@ async def test_consumer_killed_repeatedly_mid_batch_applies_every_event_once(
 
 
 async def test_sigterm_finishes_the_batch_commits_and_leaves_the_group(
-    test_platform: TestPlatform, dedicated_broker: TansuBroker, topic_prefix: str
+    test_platform: TestPlatform, dedicated_broker: TansuBroker, topic_prefix: str, tmp_path: Path
 ) -> None:
+    log = tmp_path / "assessments.log"
     env = test_platform.service_env(
         "assessments",
         KAFKA_BOOTSTRAP_SERVERS=dedicated_broker.bootstrap_servers,
@@ -150,15 +155,15 @@ async def test_sigterm_finishes_the_batch_commits_and_leaves_the_group(
         return subprocess.Popen(
             [sys.executable, "-m", "servicekit.serve", "assessments"],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
         )
 
     token = test_platform.token(Role.STAFF, country="KH")
     process = start_consumer()
     try:
         async with serve_in_process(test_platform.app("registry", **on(dedicated_broker, topic_prefix))) as registry:
-            writer = asyncio.create_task(write_factories(registry, token, factories=100, renames=3))
+            writer = asyncio.create_task(write_factories(registry, token, factories=100, renames=3, per_second=25))
             await wait_until(lambda: _processed_any(port), bool, timeout=60, interval=0.1)
             started = time.monotonic()
             process.send_signal(signal.SIGTERM)
@@ -187,13 +192,13 @@ async def _metrics(port: int) -> str:
 
 
 async def _processed_any(port: int) -> bool:
-    """The consumer process is up and has applied at least one event since it started."""
+    """The consumer process is up and has processed (applied or skipped as a repeat) an event since it started."""
     try:
         async with httpx.AsyncClient(timeout=1) as client:
             text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
     except httpx.HTTPError:
         return False
-    return metric_value(text, "events_consumed_total") > 0
+    return metric_value(text, "events_consumed_total") + metric_value(text, "events_duplicates_skipped_total") > 0
 
 
 async def test_topics_are_created_with_their_configured_partitions(
