@@ -35,8 +35,11 @@ contracts: $(STAMP) ## regenerate contracts/ (event schemas, AsyncAPI, OpenAPI) 
 	@$(BIN)/betterwork-contracts
 	@$(BIN)/betterwork openapi
 
-bench: $(STAMP) ## benchmarks that print their figures
+bench: $(STAMP) ## benchmarks that print their figures (several minutes; nothing else should run meanwhile)
 	@$(BIN)/python bench/memory_default_run.py
+	@$(BIN)/python bench/event_latency.py
+	@$(BIN)/python bench/relay_throughput.py
+	@$(BIN)/python bench/consumer_throughput.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
