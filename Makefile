@@ -40,6 +40,7 @@ bench: $(STAMP) ## benchmarks that print their figures (several minutes; nothing
 	@$(BIN)/python bench/event_latency.py
 	@$(BIN)/python bench/relay_throughput.py
 	@$(BIN)/python bench/consumer_throughput.py
+	@$(BIN)/python bench/matching_quality.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
