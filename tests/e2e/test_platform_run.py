@@ -161,3 +161,34 @@ def test_run_reports_a_taken_port_instead_of_failing_obscurely(test_platform: Te
         result = subprocess.run([BETTERWORK, "run"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert f"registry ({taken})" in result.stdout
+
+
+def test_run_stops_loudly_when_its_broker_dies(test_platform: TestPlatform, own_database: str, tmp_path: Path) -> None:
+    import psutil
+
+    env = {
+        **os.environ,
+        "BW_STATE_DIR": str(tmp_path / "state"),
+        "DATABASE_URL": own_database,
+        "BW_BROKER_PORT": str(free_port()),
+        **{f"{name.upper()}_PORT": str(free_port()) for name in test_platform.services},
+    }
+    for name in ("KAFKA_BOOTSTRAP_SERVERS", "AUTH_JWKS_URL", "AUTH_PUBLIC_KEY", "AUTH_PUBLIC_KEY_FILE"):
+        env.pop(name, None)
+    launcher = subprocess.Popen(
+        [BETTERWORK, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    output = Output(launcher)
+    try:
+        output.wait_for(r"Stop:", timeout=120)
+        broker = [p for p in psutil.Process(launcher.pid).children(recursive=True) if "tansu" in " ".join(p.cmdline())]
+        assert len(broker) == 1
+        broker[0].kill()
+        assert launcher.wait(60) == 1
+        text = output.wait_for(r"stopped Postgres|Stopping\.\.\.", timeout=10)
+        assert "The local broker stopped" in text
+        assert "everything it held is gone" in text
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()

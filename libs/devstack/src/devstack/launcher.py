@@ -238,6 +238,15 @@ class Platform:
 
     def supervise(self) -> int:
         while not self._stop_requested:
+            if self.broker is not None and (code := self.broker.exit_code()) is not None:
+                # Tansu keeps everything in memory: a restarted one would be a new, empty broker on which running
+                # consumers could skip events (shared/design/BROKER.md). Say so, and stop rather than limp on.
+                self.console.print(
+                    f"[red bold]The local broker stopped (exit code {code}); everything it held is gone.[/]\n"
+                    "Stopping the platform: start it again with `make run` (the database keeps its data; "
+                    "events not yet consumed are lost with the broker)."
+                )
+                return 1
             for service in self.services:
                 try:
                     self._raise_if_exited(service)
