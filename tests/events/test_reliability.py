@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,23 +93,7 @@ async def test_relay_crash_between_send_and_mark_is_absorbed_by_the_inbox(
 async def test_consumer_killed_repeatedly_mid_batch_applies_every_event_once(
     test_platform: TestPlatform, dedicated_broker: TansuBroker, topic_prefix: str, tmp_path: Path
 ) -> None:
-    log = tmp_path / "assessments.log"
-    env = test_platform.service_env(
-        "assessments",
-        KAFKA_BOOTSTRAP_SERVERS=dedicated_broker.bootstrap_servers,
-        KAFKA_TOPIC_PREFIX=topic_prefix,
-        KAFKA_SESSION_TIMEOUT_MS="3000",
-        ASSESSMENTS_CONSUMER_BATCH_SIZE="50",
-    )
-    port = int(env["ASSESSMENTS_PORT"])
-
-    def start_consumer() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "servicekit.serve", "assessments"],
-            env=env,
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
+    port, start_consumer = _assessments_process(test_platform, dedicated_broker, topic_prefix, tmp_path)
 
     token = test_platform.token(Role.STAFF, country="KH")
     process = start_consumer()
@@ -141,23 +126,7 @@ async def test_consumer_killed_repeatedly_mid_batch_applies_every_event_once(
 async def test_sigterm_finishes_the_batch_commits_and_leaves_the_group(
     test_platform: TestPlatform, dedicated_broker: TansuBroker, topic_prefix: str, tmp_path: Path
 ) -> None:
-    log = tmp_path / "assessments.log"
-    env = test_platform.service_env(
-        "assessments",
-        KAFKA_BOOTSTRAP_SERVERS=dedicated_broker.bootstrap_servers,
-        KAFKA_TOPIC_PREFIX=topic_prefix,
-        KAFKA_SESSION_TIMEOUT_MS="3000",
-        ASSESSMENTS_CONSUMER_BATCH_SIZE="50",
-    )
-    port = int(env["ASSESSMENTS_PORT"])
-
-    def start_consumer() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "servicekit.serve", "assessments"],
-            env=env,
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
+    port, start_consumer = _assessments_process(test_platform, dedicated_broker, topic_prefix, tmp_path)
 
     token = test_platform.token(Role.STAFF, country="KH")
     process = start_consumer()
@@ -184,6 +153,30 @@ async def test_sigterm_finishes_the_batch_commits_and_leaves_the_group(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _assessments_process(
+    platform: TestPlatform, broker: TansuBroker, prefix: str, folder: Path
+) -> tuple[int, Callable[[], subprocess.Popen[bytes]]]:
+    """The assessments service as a process of its own (its port, and how to start it), logging to `folder`."""
+    env = platform.service_env(
+        "assessments",
+        KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers,
+        KAFKA_TOPIC_PREFIX=prefix,
+        KAFKA_SESSION_TIMEOUT_MS="3000",
+        ASSESSMENTS_CONSUMER_BATCH_SIZE="50",
+    )
+    log = folder / "assessments.log"
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "servicekit.serve", "assessments"],
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+
+    return int(env["ASSESSMENTS_PORT"]), start
 
 
 async def _metrics(port: int) -> str:
