@@ -36,7 +36,7 @@ from devstack.provision import create_database, drop_database, provision
 from servicekit.auth.local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER, LocalSigningKey
 from servicekit.definition import ServiceDefinition, load_services
 from servicekit.migrations import upgrade
-from servicekit.settings import ServiceSettings, asyncpg_url
+from servicekit.settings import ServiceSettings, asyncpg_url, libpq_dsn
 
 DEFAULT_TOPIC_PREFIX = "bench."
 
@@ -59,7 +59,7 @@ class LocalPlatform:
     @property
     def database_url(self) -> str:
         """Plain libpq URL of the bench database (the admin user); what DATABASE_URL gets."""
-        return self.admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return libpq_dsn(self.admin_url)
 
     @property
     def database_name(self) -> str:
@@ -118,8 +118,7 @@ class LocalPlatform:
 
     def service_dsn(self, service: str) -> str:
         """libpq DSN logged in as the service's own role (its search_path is its schema)."""
-        url = self.settings(service).service_database_url().set(drivername="postgresql")
-        return url.render_as_string(hide_password=False)
+        return libpq_dsn(self.settings(service).service_database_url())
 
     async def admin_connection(self) -> asyncpg.Connection:
         return await asyncpg.connect(self.database_url)

@@ -8,11 +8,7 @@ from alembic.script import ScriptDirectory
 
 from devstack.pytest_plugin import TestPlatform
 from servicekit.migrations import alembic_config
-
-
-async def connect_as(platform: TestPlatform, service: str) -> asyncpg.Connection:
-    url = platform.settings(service).service_database_url().set(drivername="postgresql")
-    return await asyncpg.connect(url.render_as_string(hide_password=False))
+from tests.events.support import connect_as
 
 
 async def test_registry_role_cannot_read_assessments_tables(test_platform: TestPlatform) -> None:

@@ -21,6 +21,7 @@ import pytest
 from devstack.net import free_port, port_is_open
 from devstack.provision import drop_database
 from devstack.pytest_plugin import TestPlatform
+from servicekit.settings import libpq_dsn
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +57,7 @@ class Output:
 def own_database(test_platform: TestPlatform) -> Iterator[str]:
     """A database the launcher creates itself, so its relays and consumers meet no other test's rows."""
     url = test_platform.admin_url.set(database=f"{test_platform.admin_url.database}_run")
-    yield url.set(drivername="postgresql").render_as_string(hide_password=False)
+    yield libpq_dsn(url)
     asyncio.run(drop_database(url))
 
 

@@ -16,8 +16,7 @@ T = TypeVar("T")
 
 
 async def connect_as(platform: TestPlatform, service: str) -> asyncpg.Connection:
-    url = platform.settings(service).service_database_url().set(drivername="postgresql")
-    return await asyncpg.connect(url.render_as_string(hide_password=False))
+    return await asyncpg.connect(platform.service_dsn(service))
 
 
 async def fetch(platform: TestPlatform, service: str, query: str, *args: Any) -> list[asyncpg.Record]:

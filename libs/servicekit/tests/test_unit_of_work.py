@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -66,27 +67,37 @@ async def test_work_after_commit_is_not_kept_without_another_commit(database: Da
     assert await count_for(database, "after-2") == 0
 
 
-async def test_before_commit_hook_writes_in_the_same_transaction(database: Database) -> None:
-    async def hook(session: AsyncSession) -> None:
-        await add(session, "hook-2")
+async def test_emitted_events_are_written_in_the_same_transaction(test_platform: TestPlatform) -> None:
+    async def sink(session: AsyncSession, events: list[tuple[Any, dict[str, Any]]]) -> None:
+        for event, _ in events:
+            await add(session, event)
+            if event == "sink-4":
+                raise RuntimeError("outbox full")
 
-    async with database.unit_of_work() as uow:
-        await add(uow.session, "hook-1")
-        uow.before_commit(hook)
-        await uow.commit()
-    assert await count_for(database, "hook-2") == 1
-
-    async def failing_hook(session: AsyncSession) -> None:
-        await add(session, "hook-4")
-        raise RuntimeError("outbox full")
-
-    with pytest.raises(RuntimeError):
+    settings = test_platform.settings("registry")
+    database = Database(settings.service_database_url(), schema="registry", pool_size=2, event_sink=sink)
+    try:
         async with database.unit_of_work() as uow:
-            await add(uow.session, "hook-3")
-            uow.before_commit(failing_hook)
+            await add(uow.session, "sink-1")
+            uow.emit("sink-2")
             await uow.commit()
-    assert await count_for(database, "hook-3") == 0
-    assert await count_for(database, "hook-4") == 0
+        assert await count_for(database, "sink-2") == 1
+
+        with pytest.raises(RuntimeError):
+            async with database.unit_of_work() as uow:
+                await add(uow.session, "sink-3")
+                uow.emit("sink-4")
+                await uow.commit()
+        assert await count_for(database, "sink-3") == 0
+        assert await count_for(database, "sink-4") == 0
+    finally:
+        await database.dispose()
+
+
+async def test_emitting_without_an_event_sink_is_refused(database: Database) -> None:
+    async with database.unit_of_work() as uow:
+        with pytest.raises(RuntimeError, match="event sink"):
+            uow.emit("anything")
 
 
 async def test_unit_of_work_cannot_be_used_outside_its_block(database: Database) -> None:

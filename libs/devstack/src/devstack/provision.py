@@ -11,14 +11,11 @@ from collections.abc import Iterable
 import asyncpg
 from sqlalchemy.engine import URL
 
-from servicekit.settings import ServiceSettings
+from servicekit.settings import ServiceSettings, libpq_dsn
 
 
 def _dsn(url: URL, database: str | None = None) -> str:
-    url = url.set(drivername="postgresql")
-    if database is not None:
-        url = url.set(database=database)
-    return url.render_as_string(hide_password=False)
+    return libpq_dsn(url if database is None else url.set(database=database))
 
 
 def _ident(name: str) -> str:

@@ -37,7 +37,7 @@ from servicekit.auth.local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER, LocalSign
 from servicekit.auth.principal import Role
 from servicekit.definition import ServiceDefinition, load_services
 from servicekit.migrations import upgrade
-from servicekit.settings import ServiceSettings, asyncpg_url
+from servicekit.settings import ServiceSettings, asyncpg_url, libpq_dsn
 
 
 def _containers_requested() -> bool:
@@ -121,7 +121,11 @@ class TestPlatform:
 
     @property
     def database_url(self) -> str:
-        return self.admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return libpq_dsn(self.admin_url)
+
+    def service_dsn(self, service: str) -> str:
+        """DSN logged in as the service's own role, as the service itself connects."""
+        return libpq_dsn(self.settings(service).service_database_url())
 
     def settings(self, service: str, **overrides: Any) -> ServiceSettings:
         values: dict[str, Any] = {

@@ -248,8 +248,3 @@ async def _stop_producer(producer: AIOKafkaProducer, timeout: float) -> None:
         await asyncio.wait_for(producer.stop(), timeout)
     except Exception as exc:  # a producer that cannot stop cleanly is dropped; a new one is made
         _log.debug("producer stop failed: %s", exc)
-
-
-def asyncpg_dsn(url: Any) -> str:
-    """A SQLAlchemy URL as a plain libpq DSN for asyncpg."""
-    return str(url.set(drivername="postgresql").render_as_string(hide_password=False))

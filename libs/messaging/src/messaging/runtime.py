@@ -13,9 +13,9 @@ from betterwork_contracts import EVENTS, TOPICS
 from messaging.consumer import ConsumerConfig, EventConsumer, Handler
 from messaging.metrics import MessagingMetrics
 from messaging.outbox import Outbox
-from messaging.relay import OutboxRelay, RelayConfig, asyncpg_dsn
+from messaging.relay import OutboxRelay, RelayConfig
 from servicekit.app import LifespanHook
-from servicekit.settings import ServiceSettings
+from servicekit.settings import ServiceSettings, libpq_dsn
 
 _log = logging.getLogger("messaging.runtime")
 SHUTDOWN_GRACE_S = 20.0
@@ -42,7 +42,7 @@ def relay_config(settings: ServiceSettings) -> RelayConfig | None:
     if not published:
         return None
     return RelayConfig(
-        dsn=asyncpg_dsn(settings.service_database_url()),
+        dsn=libpq_dsn(settings.service_database_url()),
         schema=settings.db_schema,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         topic_partitions=published,

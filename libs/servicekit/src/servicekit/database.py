@@ -73,7 +73,6 @@ class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, event_sink: EventSink | None = None) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
-        self._before_commit: list[Callable[[AsyncSession], Awaitable[None]]] = []
         self._event_sink = event_sink
         self._events: list[tuple[Any, dict[str, Any]]] = []
 
@@ -82,9 +81,6 @@ class UnitOfWork:
         if self._session is None:
             raise RuntimeError("unit of work used outside `async with`")
         return self._session
-
-    def before_commit(self, hook: Callable[[AsyncSession], Awaitable[None]]) -> None:
-        self._before_commit.append(hook)
 
     def emit(self, event: Any, **attributes: Any) -> None:
         """Publish `event` if and when this unit of work commits (attributes: country, correlation_id)."""
@@ -102,7 +98,6 @@ class UnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         session, self._session = self.session, None
-        self._before_commit.clear()
         self._events.clear()
         try:
             await session.rollback()
@@ -110,9 +105,6 @@ class UnitOfWork:
             await session.close()
 
     async def commit(self) -> None:
-        for hook in self._before_commit:
-            await hook(self.session)
-        self._before_commit.clear()
         if self._events:
             assert self._event_sink is not None
             events, self._events = self._events, []
@@ -120,6 +112,5 @@ class UnitOfWork:
         await self.session.commit()
 
     async def rollback(self) -> None:
-        self._before_commit.clear()
         self._events.clear()
         await self.session.rollback()

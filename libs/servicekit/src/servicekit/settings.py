@@ -62,6 +62,11 @@ def asyncpg_url(url: str) -> URL:
     return parsed.set(drivername="postgresql+asyncpg")
 
 
+def libpq_dsn(url: URL) -> str:
+    """A SQLAlchemy URL as a plain `postgresql://` DSN (asyncpg, psql), password included."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 class ServiceSettings(BaseSettings):
     """Configuration of one service; subclasses set `service_name` and the env prefix."""
 
