@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,9 +38,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from local_platform import CpuMeter, LocalPlatform, local_platform, percentile, progress, verdict
-
-from devstack.net import free_port
+from local_platform import (
+    CpuMeter,
+    LocalPlatform,
+    ServiceProcess,
+    local_platform,
+    percentile,
+    progress,
+    verdict,
+    wait_ready,
+)
 
 TARGET_P50_MS = 20.0
 TARGET_P99_MS = 100.0
@@ -58,59 +64,6 @@ class Sent:
     late_ms: float  # how far behind its slot in the schedule the request went out
 
 
-class ServiceProcess:
-    def __init__(self, platform: LocalPlatform, name: str, log_dir: Path, extra_env: dict[str, str]) -> None:
-        self.name = name
-        self.port = free_port()
-        self.log_file = log_dir / f"{name}.log"
-        env = platform.service_env(name, self.port, **extra_env)
-        with self.log_file.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "servicekit.serve", name],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-async def wait_ready(services: list[ServiceProcess], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(timeout=3) as client:
-        for service in services:
-            while True:
-                if service.process.poll() is not None:
-                    raise SystemExit(f"{service.name} exited with {service.process.returncode}:\n{service.log_tail()}")
-                try:
-                    if (await client.get(f"{service.url}/health/ready")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"{service.name} not ready after {timeout:g}s:\n{service.log_tail()}")
-                await asyncio.sleep(0.2)
-
-
 class DatabaseProducer:
     """The registry's use case, called directly: what POST /v1/factories does after parsing the request."""
 
@@ -119,29 +72,37 @@ class DatabaseProducer:
         from servicekit.auth import Principal, Role
         from servicekit.database import Database
 
-        settings = platform.settings("registry")
+        settings = self.settings = platform.settings("registry")
         self.database = Database(
             settings.service_database_url(), schema="registry", pool_size=4, event_sink=outbox_for(settings).write
         )
         self.principal = Principal(subject="bench", roles=frozenset({Role.STAFF}), country="KH")
 
     async def register(self, name: str) -> tuple[uuid.UUID, float]:
-        from registry.service.factories import register_factory
+        from registry.service.factories import register
 
         async with self.database.unit_of_work() as uow:
-            factory = await register_factory(uow, principal=self.principal, name=name, country="KH", address=None)
-        return factory.id, time.time()
+            result = await register(
+                uow,
+                principal=self.principal,
+                settings=self.settings,
+                country="KH",
+                values={"name": name, "address": f"{name} Road"},
+            )
+        assert result.factory is not None, result
+        return result.factory.id, time.time()
 
     async def close(self) -> None:
         await self.database.dispose()
 
 
 async def register(client: httpx.AsyncClient, url: str, headers: dict[str, str], name: str) -> tuple[uuid.UUID, float]:
-    response = await client.post(f"{url}/v1/factories", json={"name": name, "country": "KH"}, headers=headers)
+    body = {"name": name, "country": "KH", "address": f"{name} Road"}
+    response = await client.post(f"{url}/v1/factories", json=body, headers=headers)
     committed_at = time.time()
     if response.status_code != 201:
         raise RuntimeError(f"POST /v1/factories answered {response.status_code}: {response.text[:300]}")
-    return uuid.UUID(response.json()["id"]), committed_at
+    return uuid.UUID(response.json()["factory"]["id"]), committed_at
 
 
 async def effects(platform: LocalPlatform, ids: list[uuid.UUID]) -> dict[uuid.UUID, float]:

@@ -17,6 +17,8 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import psutil
 from sqlalchemy.engine import URL
 
@@ -195,6 +198,59 @@ class CpuMeter:
             + ", ".join(parts)
             + f"; whole machine {self.machine / self.wall * 100:.0f}% (everything else {other / self.wall * 100:.0f}%)"
         )
+
+
+class ServiceProcess:
+    def __init__(self, platform: LocalPlatform, name: str, log_dir: Path, extra_env: dict[str, str]) -> None:
+        self.name = name
+        self.port = free_port()
+        self.log_file = log_dir / f"{name}.log"
+        env = platform.service_env(name, self.port, **extra_env)
+        with self.log_file.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "servicekit.serve", name],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+async def wait_ready(services: list[ServiceProcess], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=3) as client:
+        for service in services:
+            while True:
+                if service.process.poll() is not None:
+                    raise SystemExit(f"{service.name} exited with {service.process.returncode}:\n{service.log_tail()}")
+                try:
+                    if (await client.get(f"{service.url}/health/ready")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{service.name} not ready after {timeout:g}s:\n{service.log_tail()}")
+                await asyncio.sleep(0.2)
 
 
 @contextlib.contextmanager

@@ -17,13 +17,41 @@ from pydantic import ConfigDict, Field
 
 from betterwork_contracts import EVENTS, TOPICS, IntegrationEvent, generate
 from betterwork_contracts.base import EventPart, Topic
-from betterwork_contracts.events.registry import FactoryChanges, FactoryRegistered, FactoryUpdated
+from betterwork_contracts.events.assessments import (
+    AssessmentFinalised,
+    AssessmentReleased,
+    AssessmentRevised,
+    AssessmentScheduled,
+    AssessmentStatusChanged,
+    QuestionResult,
+    ZeroToleranceCaseOpened,
+    ZeroToleranceCaseUpdated,
+)
+from betterwork_contracts.events.invoicing import EntitlementPurchased
+from betterwork_contracts.events.partnerships import (
+    AlertRaised,
+    BuyerRegistered,
+    BuyerTierChanged,
+    ConsentGranted,
+    ConsentRevoked,
+    ReportAccessGranted,
+    ReportAccessRevoked,
+    SourcingLinkChanged,
+)
+from betterwork_contracts.events.registry import (
+    FactoryChanges,
+    FactoryMerged,
+    FactoryProfile,
+    FactoryRegistered,
+    FactoryStatusChanged,
+    FactoryUpdated,
+)
 from betterwork_contracts.generate import check, check_compatibility, event_schema, main, render_all, write
 
 CONTRACTS_DIR = generate.CONTRACTS_DIR
 SERVICES = {"registry", "assessments", "advisory", "partnerships", "invoicing", "transparency"}
 TYPE_NAME = re.compile(
-    r"^org\.betterwork\.(?P<service>[a-z][a-z0-9-]*)\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*\.v(?P<version>[1-9][0-9]*)$"
+    r"^org\.betterwork\.(?P<service>[a-z][a-z0-9-]*)\.[a-z][a-z0-9_-]*\.[a-z][a-z0-9_-]*\.v(?P<version>[1-9][0-9]*)$"
 )
 DLQ_HEADERS = {
     "x-dlq-reason",
@@ -38,6 +66,10 @@ DLQ_HEADERS = {
 }
 
 FACTORY_ID = UUID("0b6f1c1e-3f43-4c57-9a52-2d0c1b0e7a11")
+ASSESSMENT_ID = UUID("7a0c2f4e-1b2d-4c3e-9f8a-6b5c4d3e2f10")
+TOOL_ID = UUID("3c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f")
+CASE_ID = UUID("9e8d7c6b-5a49-4382-a716-15f4e3d2c1b0")
+BUYER_ID = UUID("1f2e3d4c-5b6a-4798-8877-665544332211")
 AT = datetime(2025, 3, 14, 9, 26, 53, 589000, tzinfo=UTC)
 
 # One valid instance per event type, written by hand so a reviewer sees real values. Add one with every new model.
@@ -59,6 +91,189 @@ SAMPLES: dict[str, list[IntegrationEvent]] = {
             updated_at=AT,
         ),
         FactoryUpdated(factory_id=FACTORY_ID, version=7, country="KH", changes=FactoryChanges(), updated_at=AT),
+        FactoryUpdated(
+            factory_id=FACTORY_ID,
+            version=8,
+            country="KH",
+            changes=FactoryChanges(sector="footwear", workers_total=1200, cleared=["province"]),
+            updated_at=AT,
+        ),
+    ],
+    FactoryStatusChanged.type: [
+        FactoryStatusChanged(
+            factory_id=FACTORY_ID,
+            version=3,
+            country="KH",
+            change="enrolled",
+            status="enrolled",
+            previous_status="registered",
+            service_package="core",
+            start_date=AT.date(),
+            changed_at=AT,
+        ),
+        FactoryStatusChanged(
+            factory_id=FACTORY_ID,
+            version=9,
+            country="KH",
+            change="suspended",
+            status="suspended",
+            previous_status="active",
+            suspension_reason="unpaid_fees",
+            changed_at=AT,
+        ),
+    ],
+    AssessmentScheduled.type: [
+        AssessmentScheduled(
+            assessment_id=ASSESSMENT_ID,
+            factory_id=FACTORY_ID,
+            country="KH",
+            cycle=1,
+            assessment_type="initial",
+            mode="unannounced",
+            joint=False,
+            tool_version_id=TOOL_ID,
+            start_date=AT.date(),
+            end_date=AT.date(),
+            scheduled_at=AT,
+        )
+    ],
+    AssessmentStatusChanged.type: [
+        AssessmentStatusChanged(
+            assessment_id=ASSESSMENT_ID,
+            factory_id=FACTORY_ID,
+            country="KH",
+            cycle=1,
+            status="in_progress",
+            previous_status="scheduled",
+            changed_at=AT,
+        )
+    ],
+    AssessmentReleased.type: [
+        AssessmentReleased(
+            assessment_id=ASSESSMENT_ID,
+            factory_id=FACTORY_ID,
+            country="KH",
+            cycle=2,
+            released_at=AT,
+            due_date=AT.date(),
+            on_time=True,
+        )
+    ],
+    AssessmentFinalised.type: [
+        AssessmentFinalised(
+            assessment_id=ASSESSMENT_ID,
+            factory_id=FACTORY_ID,
+            country="KH",
+            cycle=1,
+            tool_version_id=TOOL_ID,
+            finalised_at=AT,
+            results=[
+                QuestionResult(
+                    question_code="KH-CL-01",
+                    compliance_point="CL-CHILD",
+                    cluster="CL",
+                    result="non_compliant",
+                    publicly_reported=True,
+                )
+            ],
+        )
+    ],
+    AssessmentRevised.type: [
+        AssessmentRevised(
+            assessment_id=ASSESSMENT_ID,
+            factory_id=FACTORY_ID,
+            country="KH",
+            cycle=1,
+            question_code="KH-CL-01",
+            revision=2,
+            result="compliant",
+            previous_result="non_compliant",
+            revised_at=AT,
+        )
+    ],
+    ZeroToleranceCaseOpened.type: [
+        ZeroToleranceCaseOpened(
+            case_id=CASE_ID,
+            factory_id=FACTORY_ID,
+            country="KH",
+            category="child_labour",
+            source="assessment",
+            opened_at=AT,
+        )
+    ],
+    ZeroToleranceCaseUpdated.type: [
+        ZeroToleranceCaseUpdated(
+            case_id=CASE_ID,
+            factory_id=FACTORY_ID,
+            country="KH",
+            category="child_labour",
+            status="referred",
+            previous_status="opened",
+            updated_at=AT,
+        )
+    ],
+    ReportAccessGranted.type: [
+        ReportAccessGranted(factory_id=FACTORY_ID, buyer_id=BUYER_ID, cycle=1, decided_at=AT),
+    ],
+    ReportAccessRevoked.type: [
+        ReportAccessRevoked(factory_id=FACTORY_ID, buyer_id=BUYER_ID, cycle=1, decided_at=AT),
+    ],
+    BuyerRegistered.type: [
+        BuyerRegistered(
+            buyer_id=BUYER_ID, name="Acme Apparel", headquarters_country="SE", tier="partner", registered_at=AT
+        )
+    ],
+    BuyerTierChanged.type: [
+        BuyerTierChanged(buyer_id=BUYER_ID, tier="participant", previous_tier="partner", changed_at=AT)
+    ],
+    SourcingLinkChanged.type: [
+        SourcingLinkChanged(
+            link_id=CASE_ID,
+            buyer_id=BUYER_ID,
+            factory_id=FACTORY_ID,
+            status="confirmed",
+            start_date=AT.date(),
+            changed_at=AT,
+        )
+    ],
+    ConsentGranted.type: [
+        ConsentGranted(
+            consent_id=CASE_ID,
+            buyer_id=BUYER_ID,
+            factory_id=FACTORY_ID,
+            scopes=["assessment_reports", "zero_tolerance_alerts"],
+            granted_at=AT,
+        )
+    ],
+    ConsentRevoked.type: [
+        ConsentRevoked(consent_id=CASE_ID, buyer_id=BUYER_ID, factory_id=FACTORY_ID, reason="expired", revoked_at=AT)
+    ],
+    AlertRaised.type: [
+        AlertRaised(
+            alert_id=TOOL_ID,
+            kind="zero_tolerance.case_opened",
+            case_id=CASE_ID,
+            factory_id=FACTORY_ID,
+            country="KH",
+            category="child_labour",
+            status="opened",
+            buyer_ids=[BUYER_ID],
+            raised_at=AT,
+        )
+    ],
+    EntitlementPurchased.type: [
+        EntitlementPurchased(
+            entitlement_id=TOOL_ID, buyer_id=BUYER_ID, factory_id=FACTORY_ID, cycle=1, source="credit", purchased_at=AT
+        )
+    ],
+    FactoryMerged.type: [
+        FactoryMerged(
+            factory_id=FACTORY_ID,
+            version=4,
+            survivor_id=UUID("5d1e0a4e-6f0b-4a43-8f7e-0c2f3b9a1d22"),
+            country="KH",
+            merged_at=AT,
+        ),
     ],
 }
 
@@ -290,6 +505,7 @@ class WithoutName(IntegrationEvent):
     version: int = Field(ge=1, description="Version of the factory record after this change; 1 when registered.")
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")
     registered_at: datetime
+    profile: FactoryProfile | None = FactoryRegistered.model_fields["profile"].default
 
 
 class VersionAsText(FactoryRegistered):
@@ -319,7 +535,7 @@ class Closed(FactoryRegistered):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class NarrowerChanges(EventPart):
+class NarrowerChanges(FactoryChanges):
     name: str | None = Field(default=None, min_length=1, max_length=100)
 
 
@@ -327,10 +543,9 @@ class UpdatedWithNarrowerChanges(FactoryUpdated):
     changes: NarrowerChanges  # type: ignore[assignment]
 
 
-class RenamedChangesWithAddition(EventPart):
+class RenamedChangesWithAddition(FactoryChanges):
     """Another class name, one more optional field: compatible (the `$defs` name is not part of the contract)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=300)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
 
 
@@ -339,8 +554,7 @@ class UpdatedWithMoreChanges(FactoryUpdated):
 
 
 class UpdatedWithRequiredChange(FactoryUpdated):
-    class Changes(EventPart):
-        name: str | None = Field(default=None, min_length=1, max_length=300)
+    class Changes(FactoryChanges):
         status: str
 
     changes: Changes  # type: ignore[assignment]
@@ -496,7 +710,7 @@ def test_a_new_version_is_a_new_file_not_compared_with_the_old(
 
 
 def test_removing_a_published_type_is_refused(contracts_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(generate, "EVENTS", {FactoryUpdated.type: FactoryUpdated})
+    monkeypatch.setattr(generate, "EVENTS", {t: m for t, m in EVENTS.items() if t != FactoryRegistered.type})
     (found,) = check(contracts_copy)[-1:]
     assert found.startswith(f"events/{FactoryRegistered.type}.json: event type {FactoryRegistered.type} is no longer")
     assert "not allowed" in found

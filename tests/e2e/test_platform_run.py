@@ -107,11 +107,11 @@ def test_run_starts_everything_and_stops_cleanly(
         with httpx.Client(timeout=5) as client:
             created = client.post(
                 f"http://127.0.0.1:{ports['registry']}/v1/factories",
-                json={"name": "Launcher Garment", "country": "KH"},
+                json={"name": "Launcher Garment", "country": "KH", "address": "Plot 1, Launcher Road"},
                 headers={"Authorization": f"Bearer {token}"},
             )
         assert created.status_code == 201, created.text
-        assert _wait_for_read_model(own_database, created.json()["id"]) == "Launcher Garment"
+        assert _wait_for_read_model(own_database, created.json()["factory"]["id"]) == "Launcher Garment"
 
         second = subprocess.run([BETTERWORK, "run"], env=env, capture_output=True, text=True, timeout=30)
         assert second.returncode == 3

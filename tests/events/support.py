@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
+import string
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -55,14 +57,15 @@ async def write_factories(
     `per_second` paces how many factories start each second (default: as fast as possible).
     """
     headers = {"Authorization": f"Bearer {token}"}
+    tag = random_word()  # the session's database is shared: names unlike other tests' keep matching out of it
 
     async def one(i: int) -> uuid.UUID:
-        created = await client.post("/v1/factories", json={"name": f"Factory {i} v1", "country": "KH"}, headers=headers)
+        created = await client.post("/v1/factories", json=new_factory(f"{tag} Factory {i} v1"), headers=headers)
         assert created.status_code == 201, created.text
-        factory_id = uuid.UUID(created.json()["id"])
+        factory_id = uuid.UUID(created.json()["factory"]["id"])
         for version in range(2, renames + 2):
             renamed = await client.patch(
-                f"/v1/factories/{factory_id}", json={"name": f"Factory {i} v{version}"}, headers=headers
+                f"/v1/factories/{factory_id}", json={"name": f"{tag} Factory {i} v{version}"}, headers=headers
             )
             assert renamed.status_code == 200, renamed.text
         return factory_id
@@ -152,3 +155,19 @@ async def betterwork(*args: str, env: dict[str, str]) -> tuple[int, str]:
     )
     output, _ = await process.communicate()
     return process.returncode or 0, output.decode()
+
+
+def random_word(length: int = 10) -> str:
+    """Letters no other test will use, so the registry's matching sees a new factory."""
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(length)).capitalize()
+
+
+def new_factory(name: str | None = None, country: str = "KH", **fields: Any) -> dict[str, Any]:
+    """A registration body for a factory no other test registers (unique name and address)."""
+    word = random_word()
+    return {
+        "name": f"{name} {word}" if name and not fields.pop("exact_name", False) else (name or f"{word} Garment"),
+        "country": country,
+        "address": f"Plot {secrets.randbelow(10_000)}, {random_word()} Road",
+        **fields,
+    }

@@ -17,7 +17,7 @@ from opentelemetry.trace import SpanKind
 from devstack.broker import TansuBroker
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from servicekit.auth import Role
-from tests.events.support import applied_versions, wait_until
+from tests.events.support import applied_versions, new_factory, wait_until
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 CALLER_SPAN = "b7ad6b7169203331"
@@ -41,12 +41,13 @@ async def test_the_official_cloudevents_sdk_reads_what_we_publish(
     async with serve_in_process(
         test_platform.app("registry", **on(dedicated_broker, topic_prefix), country="KH")
     ) as registry:
+        body = new_factory("Mekong Apparel")
         created = await registry.post(
             "/v1/factories",
-            json={"name": "Mekong Apparel", "country": "KH"},
+            json=body,
             headers={"Authorization": f"Bearer {token}"},
         )
-        factory_id = created.json()["id"]
+        factory_id = created.json()["factory"]["id"]
         consumer = AIOKafkaConsumer(
             f"{topic_prefix}registry.factory",
             bootstrap_servers=dedicated_broker.bootstrap_servers,
@@ -70,7 +71,7 @@ async def test_the_official_cloudevents_sdk_reads_what_we_publish(
     uuid.UUID(event["id"])
     assert event["time"].endswith("Z")
     assert event.data["factory_id"] == factory_id
-    assert event.data["name"] == "Mekong Apparel"
+    assert event.data["name"] == body["name"]
     assert json.loads(record.value)["version"] == 1
 
 
@@ -84,10 +85,10 @@ async def test_one_trace_from_the_request_through_outbox_and_relay_to_the_consum
     async with serve_in_process(registry_app) as registry, serve_in_process(assessments_app):
         created = await registry.post(
             "/v1/factories",
-            json={"name": "Traced Garment", "country": "KH"},
+            json=new_factory("Traced Garment"),
             headers={"Authorization": f"Bearer {token}", "traceparent": f"00-{TRACE_ID}-{CALLER_SPAN}-01"},
         )
-        factory_id = uuid.UUID(created.json()["id"])
+        factory_id = uuid.UUID(created.json()["factory"]["id"])
         await wait_until(lambda: applied_versions(test_platform, [factory_id]), lambda a: a[factory_id] == [1])
         process = await wait_until(lambda: _spans(assessments_spans, SpanKind.CONSUMER), lambda spans: len(spans) >= 1)
 

@@ -6,25 +6,28 @@ import uuid
 
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from servicekit.auth import Role
-from tests.events.support import read_model, wait_until
+from tests.events.support import new_factory, random_word, read_model, wait_until
 
 
 async def test_registered_and_renamed_factory_reaches_the_assessments_read_model(test_platform: TestPlatform) -> None:
+    word = random_word()
     staff = {"Authorization": f"Bearer {test_platform.token(Role.STAFF, country='KH')}"}
     async with (
         serve_in_process(test_platform.app("registry")) as registry,
         serve_in_process(test_platform.app("assessments")),
     ):
         created = await registry.post(
-            "/v1/factories", json={"name": "Golden  Thread Co., Ltd", "country": "kh"}, headers=staff
+            "/v1/factories",
+            json={**new_factory(), "name": f"Golden  Thread {word} Co., Ltd", "country": "kh"},
+            headers=staff,
         )
         assert created.status_code == 201, created.text
-        factory = created.json()
-        assert factory["name"] == "Golden Thread Co., Ltd"
+        factory = created.json()["factory"]
+        assert factory["name"] == f"Golden Thread {word} Co., Ltd"
         assert factory["version"] == 1
         renamed = await registry.patch(
             f"/v1/factories/{factory['id']}",
-            json={"name": "Golden Thread Garment"},
+            json={"name": f"Golden Thread {word} Garment"},
             headers={**staff, "If-Match": '"1"'},
         )
         assert renamed.status_code == 200, renamed.text
@@ -32,5 +35,5 @@ async def test_registered_and_renamed_factory_reaches_the_assessments_read_model
         ref = await wait_until(
             lambda: read_model(test_platform, uuid.UUID(factory["id"])), lambda r: r and r["version"] == 2
         )
-        assert ref["name"] == "Golden Thread Garment"
+        assert ref["name"] == f"Golden Thread {word} Garment"
         assert ref["country"] == "KH"

@@ -3,9 +3,50 @@
 from __future__ import annotations
 
 from betterwork_contracts.base import IntegrationEvent, Topic
-from betterwork_contracts.events.registry import FactoryRegistered, FactoryUpdated
+from betterwork_contracts.events.assessments import (
+    AssessmentFinalised,
+    AssessmentReleased,
+    AssessmentRevised,
+    AssessmentScheduled,
+    AssessmentStatusChanged,
+    ZeroToleranceCaseOpened,
+    ZeroToleranceCaseUpdated,
+)
+from betterwork_contracts.events.invoicing import EntitlementPurchased
+from betterwork_contracts.events.partnerships import (
+    AlertRaised,
+    BuyerRegistered,
+    BuyerTierChanged,
+    ConsentGranted,
+    ConsentRevoked,
+    ReportAccessGranted,
+    ReportAccessRevoked,
+    SourcingLinkChanged,
+)
+from betterwork_contracts.events.registry import FactoryMerged, FactoryRegistered, FactoryStatusChanged, FactoryUpdated
 
-_ALL: tuple[type[IntegrationEvent], ...] = (FactoryRegistered, FactoryUpdated)
+_ALL: tuple[type[IntegrationEvent], ...] = (
+    FactoryRegistered,
+    FactoryUpdated,
+    FactoryStatusChanged,
+    FactoryMerged,
+    AssessmentScheduled,
+    AssessmentStatusChanged,
+    AssessmentReleased,
+    AssessmentFinalised,
+    AssessmentRevised,
+    ZeroToleranceCaseOpened,
+    ZeroToleranceCaseUpdated,
+    ReportAccessGranted,
+    ReportAccessRevoked,
+    BuyerRegistered,
+    BuyerTierChanged,
+    SourcingLinkChanged,
+    ConsentGranted,
+    ConsentRevoked,
+    AlertRaised,
+    EntitlementPurchased,
+)
 
 EVENTS: dict[str, type[IntegrationEvent]] = {model.type: model for model in _ALL}
 TOPICS: dict[str, Topic] = {model.topic.name: model.topic for model in _ALL}

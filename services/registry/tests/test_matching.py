@@ -10,6 +10,7 @@ from registry.domain.matching import (
     Candidate,
     Decision,
     Thresholds,
+    blocking_keys,
     match,
     normalise_address,
     normalise_name,
@@ -184,3 +185,22 @@ def test_quality_on_the_labelled_pairs() -> None:
     precision, recall = true_links / predicted_links, true_links / positives
     assert precision >= 0.95, f"precision {precision:.3f}"
     assert recall >= 0.90, f"recall {recall:.3f}"
+
+
+def test_every_labelled_match_shares_a_blocking_key() -> None:
+    """Candidate search reads only factories filed under the query's keys: a true match must be among them."""
+    with PAIRS.open(encoding="utf-8", newline="") as fh:
+        same = [row for row in csv.DictReader(fh) if row["same"] == "1"]
+    assert len(same) >= 150
+    missed = [
+        (r["name_a"], r["name_b"])
+        for r in same
+        if not set(blocking_keys(r["name_a"])) & set(blocking_keys(r["name_b"]))
+    ]
+    assert missed == []
+
+
+def test_blocking_keys_survive_spacing_vowels_and_legal_forms() -> None:
+    assert set(blocking_keys("Rithy Sokha Co., Ltd")) & set(blocking_keys("RITHYSOKHA GARMENT"))
+    assert set(blocking_keys("Misr Qalyub Textile")) & set(blocking_keys("Masr Qalyoub Textile S.A.E."))
+    assert not set(blocking_keys("Angkor Knit")) & set(blocking_keys("Mekong Denim"))

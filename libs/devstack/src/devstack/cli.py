@@ -118,6 +118,57 @@ def openapi(
         raise typer.Exit(1)
 
 
+import_app = typer.Typer(help="Bulk lists: upload them to a running service.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("factories")
+def import_factories(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The list, as CSV.")],
+    url: Annotated[
+        str, typer.Option("--url", envvar="REGISTRY_URL", help="Registry base URL.")
+    ] = "http://127.0.0.1:8001",
+    token: Annotated[
+        str | None,
+        typer.Option("--token", envvar="BETTERWORK_TOKEN", help="Bearer token (default: a local staff token)."),
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="Country of rows that leave it blank; also the local token's.")
+    ] = None,
+    results: Annotated[
+        Path | None, typer.Option("--results", help="Where to save per-row results (default: FILE.results.csv).")
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the import until it is done.")] = True,
+) -> None:
+    """Upload a factory list (columns country, name, address; optional sector, workers, os_id,
+    external_reference, ...), show progress, print a summary and save the per-row results."""
+    from devstack.importer import ImportFailed
+    from devstack.importer import import_factories as run_import
+
+    if token is None:
+        if country is None:
+            raise typer.BadParameter("give --country (for the local staff token) or --token", param_hint="--country")
+        key = LocalSigningKey.load_or_create(state_dir_from_env() / "keys")
+        token = key.mint(
+            roles=[Role.STAFF],
+            subject="cli-import",
+            country=country.upper(),
+            issuer=os.environ.get("AUTH_ISSUER", LOCAL_ISSUER),
+            audience=os.environ.get("AUTH_AUDIENCE", LOCAL_AUDIENCE),
+            ttl_s=6 * 3600,
+        )
+    target = results or file.with_suffix(".results.csv")
+    try:
+        summary = run_import(
+            file, base_url=url, token=token, country=country, results_path=target if wait else None, wait=wait
+        )
+    except ImportFailed as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for line in summary.lines():
+        typer.echo(line)
+
+
 dlq_app = typer.Typer(help="Dead letters: events a consumer gave up on, with the reason.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 

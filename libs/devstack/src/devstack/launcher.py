@@ -148,6 +148,11 @@ class Platform:
             self.say(f"[bold]Auth[/]: local signing key in {keys} (tokens from `betterwork token`)")
         # The launcher's own environment is what every service process inherits and reads.
         resolved = {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka, **auth_env}
+        # A local run delivers webhooks to receivers on this machine (production refuses private targets).
+        resolved.setdefault(
+            "PARTNERSHIPS_WEBHOOK_ALLOW_PRIVATE_TARGETS",
+            self.env.get("PARTNERSHIPS_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true"),
+        )
         self.env.update(resolved)
         os.environ.update(resolved)
         logs = self.state_dir / "logs"

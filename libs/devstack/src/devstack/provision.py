@@ -76,6 +76,9 @@ async def provision(admin_url: URL, services: Iterable[ServiceSettings]) -> None
             await conn.execute(f"ALTER SCHEMA {schema} OWNER TO {role}")
             await conn.execute(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
             await conn.execute(f"ALTER ROLE {role} IN DATABASE {_ident(database)} SET search_path = {schema}")
+            for extension in settings.db_extensions:
+                # Created by the admin (a service role cannot), inside the service's own schema.
+                await conn.execute(f"CREATE EXTENSION IF NOT EXISTS {_ident(extension)} WITH SCHEMA {schema}")
     finally:
         await conn.close()
 

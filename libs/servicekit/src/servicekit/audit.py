@@ -97,3 +97,31 @@ def create_audit_table_v1(op: Any, schema: str) -> None:
     )
     op.create_index("ix_audit_event_entity", "audit_event", ["entity_type", "entity_id", "occurred_at"], schema=schema)
     op.create_index("ix_audit_event_occurred", "audit_event", ["occurred_at", "id"], schema=schema)
+
+
+async def record_audits(session: AsyncSession, *, schema: str, actor: Principal, entries: list[dict[str, Any]]) -> None:
+    """Many audit rows in one statement (bulk work such as list imports).
+
+    Each entry has `action`, `entity_type`, `entity_id` and optionally `reason` and `details`.
+    """
+    if not entries:
+        return
+    now = datetime.now(UTC)
+    roles = sorted(actor.roles)
+    await session.execute(
+        audit_table(schema).insert(),
+        [
+            {
+                "id": uuid.uuid4(),
+                "occurred_at": now,
+                "actor": actor.subject,
+                "actor_roles": roles,
+                "action": entry["action"],
+                "entity_type": entry["entity_type"],
+                "entity_id": entry["entity_id"],
+                "reason": entry.get("reason"),
+                "details": entry.get("details") or {},
+            }
+            for entry in entries
+        ],
+    )

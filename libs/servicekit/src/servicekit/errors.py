@@ -84,6 +84,13 @@ class Conflict(Problem):
     slug = "conflict"
 
 
+class Unprocessable(Problem):
+    """A well-formed request that breaks a rule of the data (422, shaped like request validation errors)."""
+
+    status = 422
+    slug = "validation-error"
+
+
 class ServiceUnavailable(Problem):
     status = 503
     slug = "service-unavailable"

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from servicekit.audit import AuditEventPublic, audit_table
 from servicekit.auth import CurrentPrincipal, Principal, Role, require
-from servicekit.database import Database
+from servicekit.database import database_of
 from servicekit.errors import PROBLEM_RESPONSES
 from servicekit.pagination import Page, PageQuery, apply_filters, paginate, resolve_sort
 
@@ -43,7 +43,7 @@ async def list_audit_events(
     since: Annotated[datetime | None, Query(description="Only events at or after this time (ISO 8601).")] = None,
 ) -> Page[AuditEventPublic]:
     """Staff read who changed what and why, newest first by default."""
-    database: Database = request.app.state.database
+    database = database_of(request)
     table = audit_table(database.schema)
     order = resolve_sort(
         page.sort,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import uvicorn
@@ -18,6 +19,12 @@ def serve(name: str) -> None:
     settings = definition.settings()
     configure_logging(name, level=settings.log_level, fmt=settings.log_format)
     app = definition.create_app(settings)
+    # The app's long-lived objects (routes, models, settings) never become garbage: keep the collector off
+    # them, and collect the young generation less often. Cuts p99 latency and a few % of CPU per request
+    # (bench/registry_load.py); memory is unchanged within a few MB.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
     uvicorn.run(
         app,
         host=settings.host,
@@ -26,6 +33,8 @@ def serve(name: str) -> None:
         access_log=False,
         timeout_graceful_shutdown=10,
         server_header=False,
+        loop="uvloop",
+        http="httptools",
     )
 
 

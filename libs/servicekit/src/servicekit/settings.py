@@ -74,6 +74,8 @@ class ServiceSettings(BaseSettings):
 
     service_name: ClassVar[str] = "service"
     default_port: ClassVar[int] = 8000
+    # Postgres extensions the service's migrations need, created in its schema by the provisioning admin.
+    db_extensions: ClassVar[tuple[str, ...]] = ()
 
     # --- deployment-wide (also read without prefix) -----------------------
     database_url: str = Field(
@@ -116,7 +118,9 @@ class ServiceSettings(BaseSettings):
     port: int = 0
     db_role: str | None = Field(default=None, description="Login role; defaults to bw_<service>.")
     db_password: SecretStr | None = None
-    db_pool_size: int = Field(default=5, ge=1, le=100)
+    db_pool_size: int = Field(
+        default=10, ge=1, le=100, description="Connections kept open; requests beyond them wait for one."
+    )
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
     relay_enabled: bool = Field(default=True, description="Run the outbox relay in this process.")
     relay_batch_size: int = Field(default=500, ge=1, le=10000)

@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
@@ -12,3 +13,8 @@ class AssessmentsSettings(ServiceSettings):
 
     service_name: ClassVar[str] = "assessments"
     default_port: ClassVar[int] = 8002
+
+    load_shipped_data: bool = Field(
+        default=True,
+        description="On start, publish the shipped country tool and zero-tolerance protocol where none exists yet.",
+    )

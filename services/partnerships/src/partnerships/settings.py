@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
@@ -12,3 +13,41 @@ class PartnershipsSettings(ServiceSettings):
 
     service_name: ClassVar[str] = "partnerships"
     default_port: ClassVar[int] = 8004
+
+    # --- signed webhooks -------------------------------------------------------------------------------------
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Accept http:// and private, loopback or local targets (local runs and tests only: "
+        "in production a webhook URL could otherwise reach internal systems).",
+    )
+    webhook_worker_enabled: bool = Field(default=True, description="Run the webhook delivery worker in this process.")
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=60, description="Time a receiver has to answer.")
+    webhook_disable_after: int = Field(
+        default=20, ge=1, le=1000, description="Consecutive failed attempts after which an endpoint is disabled."
+    )
+    webhook_batch_size: int = Field(
+        default=200, ge=1, le=5000, description="Most messages claimed at once (a worker holds at most twice this)."
+    )
+    webhook_concurrency: int = Field(default=100, ge=1, le=1000, description="HTTP requests in flight at once.")
+    webhook_connections_per_host: int = Field(
+        default=10, ge=1, le=100, description="Connections (and requests in flight) per receiving origin."
+    )
+    webhook_poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="How often an idle worker looks for due retries (NOTIFY wakes it early)."
+    )
+    webhook_secret_overlap_h: float = Field(
+        default=24, ge=0, le=24 * 30, description="How long a rotated-out secret keeps signing beside the new one."
+    )
+    webhook_secret_key: SecretStr | None = Field(
+        default=None,
+        description='Fernet key that seals signing secrets in the database (make one with `python -c "from '
+        'cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`); unset: stored as they are.',
+    )
+    webhook_backoff_scale: float = Field(
+        default=1.0, gt=0, le=10, description="Multiplies the retry schedule (5 s ... 8 h); tests shrink it."
+    )
+
+    # --- consent -------------------------------------------------------------------------------------------------
+    consent_sweep_s: float = Field(
+        default=60.0, gt=0, le=3600, description="How often consents whose time ran out are revoked as expired."
+    )

@@ -5,7 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from messaging.runtime import messaging_runtime, outbox_for
-from registry.api import factories
+from registry.api import factories, imports, reviews
 from registry.handlers import EVENT_HANDLERS
 from registry.settings import RegistrySettings
 from servicekit.app import create_service_app
@@ -17,9 +17,9 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     return create_service_app(
         SERVICE,
         settings,
-        routers=[factories.router],
+        routers=[factories.router, reviews.router, imports.router],
         event_sink=outbox_for(settings).write,
-        lifespan_hooks=[messaging_runtime(handlers=EVENT_HANDLERS)],
+        lifespan_hooks=[messaging_runtime(handlers=EVENT_HANDLERS), imports.import_worker],
     )
 
 

@@ -42,3 +42,21 @@ def require(*roles: Role, scopes: tuple[str, ...] = ()) -> Callable[..., Awaitab
         return principal
 
     return check
+
+
+def check_staff(principal: Principal, country: str | None = None, *, instance_country: str | None = None) -> None:
+    """Use-case check: admin, or staff with a country (that of `country` and of the instance, when given).
+
+    Raises 403 with the reason. Route-level `require(Role.STAFF)` only checks the role; this checks whose
+    programme the change belongs to.
+    """
+    if principal.is_admin:
+        return
+    if Role.STAFF not in principal.roles:
+        raise Forbidden("Only programme staff may do this.")
+    if principal.country is None:
+        raise Forbidden("The token names no country; staff act only for their own country's programme.")
+    if instance_country and principal.country != instance_country:
+        raise Forbidden(f"This is the {instance_country} instance; staff of {principal.country} cannot change it.")
+    if country and principal.country != country:
+        raise Forbidden(f"Staff of {principal.country} cannot act for {country}.")

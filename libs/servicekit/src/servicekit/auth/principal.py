@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -29,6 +30,28 @@ class Principal:
 
     def has_scopes(self, *scopes: str) -> bool:
         return set(scopes) <= self.scopes
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+    @property
+    def staff_country(self) -> str | None:
+        """The country programme a staff member acts for; None for anyone else (and for staff without one)."""
+        return self.country if Role.STAFF in self.roles and self.country else None
+
+    def is_staff_of(self, country: str) -> bool:
+        """Admin, or staff of `country`: who may see everything of that country's programme."""
+        return self.is_admin or self.staff_country == country
+
+    def organisation(self, role: Role) -> uuid.UUID | None:
+        """The organisation (factory or buyer id) the caller acts for in `role`; None if not in that role."""
+        if role not in self.roles or not self.organisation_id:
+            return None
+        try:
+            return uuid.UUID(self.organisation_id)
+        except ValueError:
+            return None
 
     def as_public_dict(self) -> dict[str, Any]:
         return {

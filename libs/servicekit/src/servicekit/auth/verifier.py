@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from servicekit.auth.principal import Principal, Role
 from servicekit.errors import Unauthorized
 
 ALGORITHMS: tuple[str, ...] = ("ES256", "RS256", "EdDSA")
+CACHE_SIZE = 4096  # verified tokens remembered per process (a client reuses its token for many requests)
 
 
 class TokenVerifier:
@@ -34,6 +37,9 @@ class TokenVerifier:
         self.leeway_s = leeway_s
         self._public_key = public_key
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=600, timeout=5) if jwks_url else None
+        # token -> (principal, expiry): a signature check costs more than the rest of a simple GET, and the
+        # same token arrives again and again. Only good tokens are kept, never past their expiry.
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     @classmethod
     def from_settings(cls, settings: Any) -> TokenVerifier:
@@ -57,6 +63,20 @@ class TokenVerifier:
         return self._public_key
 
     async def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None:
+            principal, expires = known
+            if time.time() < expires + self.leeway_s:
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
+        principal, expires = await self._verify(token)
+        self._verified[token] = (principal, expires)
+        if len(self._verified) > CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             key = await self._signing_key(token)
             claims = jwt.decode(
@@ -76,7 +96,7 @@ class TokenVerifier:
             raise Unauthorized("The token is not meant for this audience.") from exc
         except (jwt.PyJWTError, jwt.PyJWKClientError, ValueError) as exc:
             raise Unauthorized(f"The token is not valid: {exc}.") from exc
-        return principal_from_claims(claims)
+        return principal_from_claims(claims), float(claims["exp"])
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:

@@ -1,16 +1,29 @@
-"""Tables of the registry schema."""
+"""Tables of the registry schema, and the mapping between a factory row and the domain record."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import asdict, fields
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import ARRAY, Column, Date, DateTime, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from registry.domain.factory import Factory
+from registry.domain.enrolment import JoinedVia, Status
+from registry.domain.factory import Contact, Factory, FactoryType, Ownership, Sector
+from registry.domain.matching import blocking_keys, normalise_address, normalise_name
 
 SCHEMA = "registry"
+
+
+def _tz() -> Any:
+    return Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+def _tz_null() -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
 class FactoryRow(SQLModel, table=True):
@@ -18,32 +31,216 @@ class FactoryRow(SQLModel, table=True):
     __table_args__ = {"schema": SCHEMA}
 
     id: uuid.UUID = Field(primary_key=True)
-    name: str = Field(max_length=300)
-    country: str = Field(max_length=2, index=True)
-    address: str | None = Field(default=None, max_length=1000)
+    name: str
+    country: str
+    address: str
     version: int
-    registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    registered_at: datetime = _tz()
+    updated_at: datetime = _tz()
+    local_name: str | None = None
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False))
+    province: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    sector: str | None = None
+    factory_type: str | None = None
+    group_name: str | None = None
+    ownership: str | None = None
+    investor_country: str | None = None
+    workers_total: int | None = None
+    workers_women: int | None = None
+    workers_men: int | None = None
+    workers_migrants: int | None = None
+    union_present: bool | None = None
+    committee_present: bool | None = None
+    os_id: str | None = None
+    slcp_facility_id: str | None = None
+    national_registration: str | None = None
+    customs_list_entry: str | None = None
+    contacts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    status: str = "registered"
+    joined_via: str = "self"
+    service_package: str | None = None
+    start_date: date | None = Field(default=None, sa_column=Column(Date))
+    merged_into: uuid.UUID | None = None
+    former_external_ids: list[list[str]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    search_text: str = ""
+    address_key: str = ""
 
-    def to_domain(self) -> Factory:
-        return Factory(
-            id=self.id,
-            name=self.name,
-            country=self.country,
-            address=self.address,
-            version=self.version,
-            registered_at=self.registered_at,
-            updated_at=self.updated_at,
-        )
 
-    @classmethod
-    def from_domain(cls, factory: Factory) -> FactoryRow:
-        return cls(
-            id=factory.id,
-            name=factory.name,
-            country=factory.country,
-            address=factory.address,
-            version=factory.version,
-            registered_at=factory.registered_at,
-            updated_at=factory.updated_at,
-        )
+FACTORY = FactoryRow.__table__  # type: ignore[attr-defined]
+
+_DOMAIN_FIELDS = tuple(f.name for f in fields(Factory))
+
+
+def search_text_of(factory: Factory) -> str:
+    """What text search looks through: every name, folded like matching folds them, one per line."""
+    return "\n".join(dict.fromkeys(normalise_name(n) for n in factory.names))
+
+
+def factory_values(factory: Factory) -> dict[str, Any]:
+    """The row's column values for a record (insert or update)."""
+    values: dict[str, Any] = {}
+    for key in _DOMAIN_FIELDS:
+        value = getattr(factory, key)
+        if key == "contacts":
+            value = [asdict(c) for c in value]
+        elif key == "former_external_ids":
+            value = [list(pair) for pair in value]
+        elif key == "aliases":
+            value = list(value)
+        elif hasattr(value, "value") and not isinstance(value, uuid.UUID):
+            value = value.value
+        values[key] = value
+    values["search_text"] = search_text_of(factory)
+    values["address_key"] = normalise_address(factory.address)
+    return values
+
+
+def factory_from_row(row: Any) -> Factory:
+    """The record of a row (a mapping of column values, such as a SQLAlchemy Row's `_mapping`)."""
+    data = dict(row)
+    return Factory(
+        **{key: data[key] for key in _DOMAIN_FIELDS if key not in _CONVERTED},
+        aliases=tuple(data["aliases"] or ()),
+        contacts=tuple(Contact(**c) for c in data["contacts"] or ()),
+        former_external_ids=tuple((k, v) for k, v in data["former_external_ids"] or ()),
+        sector=Sector(data["sector"]) if data["sector"] else None,
+        factory_type=FactoryType(data["factory_type"]) if data["factory_type"] else None,
+        ownership=Ownership(data["ownership"]) if data["ownership"] else None,
+        status=Status(data["status"]),
+        joined_via=JoinedVia(data["joined_via"]),
+    )
+
+
+_CONVERTED = frozenset(
+    {"aliases", "contacts", "former_external_ids", "sector", "factory_type", "ownership", "status", "joined_via"}
+)
+
+
+def name_keys(factory: Factory) -> list[str]:
+    """The normalised names matching compares (legal, local, aliases), without repeats."""
+    return [key for key in dict.fromkeys(normalise_name(n) for n in factory.names) if key]
+
+
+class FactoryNameRow(SQLModel, table=True):
+    __tablename__ = "factory_name"
+    __table_args__ = {"schema": SCHEMA}
+
+    factory_id: uuid.UUID = Field(primary_key=True, foreign_key="registry.factory.id")
+    name_key: str = Field(primary_key=True)
+    country: str
+
+
+class FactoryKeyRow(SQLModel, table=True):
+    __tablename__ = "factory_key"
+    __table_args__ = {"schema": SCHEMA}
+
+    country: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    factory_id: uuid.UUID = Field(primary_key=True, foreign_key="registry.factory.id")
+
+
+def blocking_keys_of(factory: Factory) -> list[str]:
+    """Every blocking key of every name of the factory."""
+    return sorted({key for name in factory.names for key in blocking_keys(name)})
+
+
+class StatusChangeRow(SQLModel, table=True):
+    __tablename__ = "factory_status_change"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: int | None = Field(default=None, primary_key=True)
+    factory_id: uuid.UUID
+    change: str
+    from_status: str
+    to_status: str
+    at: datetime = _tz()
+    by_subject: str
+    reason: str | None = None
+    suspension_reason: str | None = None
+    service_package: str | None = None
+    start_date: date | None = Field(default=None, sa_column=Column(Date))
+
+
+class MatchReviewRow(SQLModel, table=True):
+    __tablename__ = "match_review"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(primary_key=True)
+    country: str
+    status: str
+    submitted: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    candidate_id: uuid.UUID
+    score: float
+    alternatives: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    source: str
+    import_job_id: uuid.UUID | None = None
+    import_line: int | None = None
+    created_at: datetime = _tz()
+    created_by: str
+    decided_at: datetime | None = _tz_null()
+    decided_by: str | None = None
+    decision_note: str | None = None
+    factory_id: uuid.UUID | None = None
+
+
+class ChangeProposalRow(SQLModel, table=True):
+    __tablename__ = "change_proposal"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(primary_key=True)
+    factory_id: uuid.UUID
+    country: str
+    status: str
+    proposed: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    based_on_version: int
+    note: str | None = None
+    proposed_at: datetime = _tz()
+    proposed_by: str
+    decided_at: datetime | None = _tz_null()
+    decided_by: str | None = None
+    decision_note: str | None = None
+
+
+class ImportJobRow(SQLModel, table=True):
+    __tablename__ = "import_job"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(primary_key=True)
+    status: str
+    filename: str | None = None
+    default_country: str | None = None
+    total: int
+    processed: int = 0
+    created: int = 0
+    matched: int = 0
+    needs_review: int = 0
+    rejected: int = 0
+    principal: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    created_by: str
+    created_at: datetime = _tz()
+    started_at: datetime | None = _tz_null()
+    finished_at: datetime | None = _tz_null()
+    attempts: int = 0
+    error: str | None = None
+
+
+class ImportRowRow(SQLModel, table=True):
+    __tablename__ = "import_row"
+    __table_args__ = {"schema": SCHEMA}
+
+    job_id: uuid.UUID = Field(primary_key=True)
+    line: int = Field(primary_key=True)
+    raw: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    outcome: str | None = None
+    factory_id: uuid.UUID | None = None
+    review_id: uuid.UUID | None = None
+    score: float | None = None
+    reason: str | None = None
+
+
+REVIEWS = MatchReviewRow.__table__  # type: ignore[attr-defined]
+PROPOSALS = ChangeProposalRow.__table__  # type: ignore[attr-defined]
+IMPORT_JOBS = ImportJobRow.__table__  # type: ignore[attr-defined]
+IMPORT_ROWS = ImportRowRow.__table__  # type: ignore[attr-defined]

@@ -1,84 +1,210 @@
-"""Factories over HTTP. (The full registry API, with matching, merging and lists, comes with its own issue.)"""
+"""Factories over HTTP: register (with matching), read, search, change, move through the enrolment, merge."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 
-from registry.domain.factory import Factory
+from registry.api.schemas import (
+    FactoryBasic,
+    FactoryCreate,
+    FactoryFull,
+    FactoryPatch,
+    MergeIn,
+    RegistrationResult,
+    StatusChangeIn,
+    StatusChangeOut,
+    basic_of,
+    flat_values,
+    full_of,
+)
+from registry.domain.enrolment import Status
+from registry.domain.factory import Factory, Sector
 from registry.service import factories
-from servicekit.auth import CurrentPrincipal, Principal, Role, require
-from servicekit.database import Database
-from servicekit.errors import PROBLEM_RESPONSES
+from registry.service.access import View
+from registry.settings import RegistrySettings
+from servicekit.auth import Principal, Role, require
+from servicekit.database import database_of
+from servicekit.errors import PROBLEM_RESPONSES, BadRequest
+from servicekit.pagination import Page, PageQuery
 
 router = APIRouter(prefix="/v1/factories", tags=["factories"], responses=PROBLEM_RESPONSES)
 
 StaffPrincipal = Annotated[Principal, Depends(require(Role.STAFF))]
+Reader = Annotated[Principal, Depends(require(Role.STAFF, Role.FACTORY, Role.BUYER, Role.SERVICE))]
+IfMatch = Annotated[
+    str | None, Header(description='Version the change is based on, e.g. `"3"`; a stale one is refused with 409.')
+]
 
 
-class FactoryCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=300, description="Legal name.")
-    country: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2.")
-    address: str | None = Field(default=None, max_length=1000)
+def settings_of(request: Request) -> RegistrySettings:
+    settings: RegistrySettings = request.app.state.settings
+    return settings
 
 
-class FactoryRename(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=300)
-
-
-class FactoryPublic(BaseModel):
-    id: uuid.UUID
-    name: str
-    country: str
-    address: str | None
-    version: int
-    registered_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, factory: Factory) -> FactoryPublic:
-        return cls(**factory.__dict__)
+def expected_version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise BadRequest('If-Match takes the factory version in quotes, e.g. "3".')
+    return int(text)
 
 
-def _database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
+def render(factory: Factory, view: View) -> dict[str, Any]:
+    return full_of(factory) if view is View.FULL else basic_of(factory)
 
 
-@router.post("", status_code=201, summary="Register a factory")
-async def create_factory(body: FactoryCreate, request: Request, principal: StaffPrincipal) -> FactoryPublic:
-    async with _database(request).unit_of_work() as uow:
-        factory = await factories.register_factory(
-            uow, principal=principal, name=body.name, country=body.country, address=body.address
+def _etag(factory: Factory) -> dict[str, str]:
+    return {"ETag": f'"{factory.version}"'}
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Register a factory (matched against the registry first)",
+    responses={
+        200: {"model": RegistrationResult, "description": "The registry already holds this factory."},
+        202: {"model": RegistrationResult, "description": "A possible duplicate: a person will decide."},
+    },
+)
+async def create_factory(
+    body: FactoryCreate, request: Request, response: Response, principal: StaffPrincipal
+) -> RegistrationResult:
+    """Normalise, then match on external ids, exact cleaned name and address, and a fuzzy score.
+
+    A strong match answers 200 with the existing factory (so retrying a registration is safe); a weak
+    one answers 202 with a review item; otherwise the factory is created (201, `factory.registered`).
+    """
+    async with database_of(request).unit_of_work() as uow:
+        result = await factories.register(
+            uow, principal=principal, settings=settings_of(request), country=body.country, values=flat_values(body)
         )
-    return FactoryPublic.of(factory)
+    response.status_code = {"created": 201, "matched": 200, "needs_review": 202}[result.outcome.value]
+    if result.factory is not None:
+        response.headers["Location"] = f"/v1/factories/{result.factory.id}"
+    return RegistrationResult(
+        outcome=result.outcome.value,
+        factory=FactoryFull(**full_of(result.factory)) if result.factory else None,
+        score=result.score,
+        matched_on=result.matched_on,
+        review_id=result.review_id,
+        candidate_id=result.candidate_id,
+    )
 
 
-@router.get("/{factory_id}", summary="One factory")
-async def get_factory(factory_id: uuid.UUID, request: Request, principal: CurrentPrincipal) -> FactoryPublic:
-    async with _database(request).unit_of_work() as uow:
-        return FactoryPublic.of(await factories.get_factory(uow, principal=principal, factory_id=factory_id))
-
-
-@router.patch("/{factory_id}", summary="Rename a factory")
-async def rename_factory(
-    factory_id: uuid.UUID,
-    body: FactoryRename,
+@router.get("", summary="Search and list factories")
+async def list_factories(
     request: Request,
-    principal: StaffPrincipal,
-    if_match: Annotated[str | None, Header(description="Version the change is based on (optimistic locking).")] = None,
-) -> FactoryPublic:
-    expected = int(if_match.strip('"W/')) if if_match and if_match.strip('"W/').isdigit() else None
-    async with _database(request).unit_of_work() as uow:
-        factory = await factories.rename_factory(
-            uow, principal=principal, factory_id=factory_id, name=body.name, expected_version=expected
+    principal: Reader,
+    page: PageQuery,
+    country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+    sector: Sector | None = None,
+    status: Status | None = None,
+    group: Annotated[str | None, Query(max_length=300, description="Manufacturing group (case-insensitive).")] = None,
+    external_id: Annotated[
+        str | None, Query(max_length=100, description="OS ID, SLCP id, registration or customs entry.")
+    ] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text in any name or alias.")] = None,
+    include_merged: Annotated[bool, Query(description="Also list merged (retired) ids.")] = False,
+) -> Page[FactoryFull | FactoryBasic]:
+    """Sort by `name` (default), `registered_at` or `updated_at`, `-` for descending; cursor pages."""
+    filters = factories.FactoryFilters(
+        country=country,
+        sector=sector.value if sector else None,
+        status=status.value if status else None,
+        group=group,
+        external_id=external_id,
+        q=q,
+        include_merged=include_merged,
+    )
+    async with database_of(request).unit_of_work() as uow:
+        found, cursor, view = await factories.search(uow, principal=principal, filters=filters, page=page)
+    model = FactoryFull if view is View.FULL else FactoryBasic
+    return Page[FactoryFull | FactoryBasic](items=[model(**render(f, view)) for f in found], next_cursor=cursor)
+
+
+@router.get(
+    "/{factory_id}",
+    summary="One factory",
+    response_model=FactoryFull | FactoryBasic,
+    responses={308: {"description": "The factory was merged; `Location` is the surviving factory."}},
+)
+async def get_factory(factory_id: uuid.UUID, request: Request, principal: Reader) -> Response:
+    """The full record for staff of its country and its own users; the basic profile for buyers and services."""
+    factory, view = await factories.get(database_of(request), principal=principal, factory_id=factory_id)
+    if factory.merged_into is not None:
+        location = f"/v1/factories/{factory.merged_into}"
+        if request.url.query:
+            location += f"?{request.url.query}"
+        return RedirectResponse(location, status_code=308)
+    model = FactoryFull if view is View.FULL else FactoryBasic
+    body = model(**render(factory, view)).model_dump_json().encode()
+    return Response(body, media_type="application/json", headers=_etag(factory))
+
+
+@router.patch("/{factory_id}", summary="Change a factory's record")
+async def update_factory(
+    factory_id: uuid.UUID, body: FactoryPatch, request: Request, principal: StaffPrincipal, if_match: IfMatch = None
+) -> FactoryFull:
+    """Only the fields sent change; `null` clears one. `factory.updated` carries the changed fields only."""
+    async with database_of(request).unit_of_work() as uow:
+        factory = await factories.update(
+            uow,
+            principal=principal,
+            settings=settings_of(request),
+            factory_id=factory_id,
+            values=flat_values(body),
+            expected_version=expected_version(if_match),
+            reason=body.reason,
         )
-    return FactoryPublic.of(factory)
+    return FactoryFull(**full_of(factory))
+
+
+@router.post("/{factory_id}/status-changes", status_code=201, summary="Move a factory through its enrolment")
+async def change_status(
+    factory_id: uuid.UUID, body: StatusChangeIn, request: Request, principal: StaffPrincipal, if_match: IfMatch = None
+) -> FactoryFull:
+    """registered → enrolled → active ⇄ suspended; exited from any state but exited. Others: 409."""
+    async with database_of(request).unit_of_work() as uow:
+        factory, _ = await factories.change_status(
+            uow,
+            principal=principal,
+            settings=settings_of(request),
+            factory_id=factory_id,
+            change=body.change,
+            service_package=getattr(body, "service_package", None),
+            start_date=getattr(body, "start_date", None),
+            suspension_reason=getattr(body, "suspension_reason", None),
+            reason=getattr(body, "reason", None),
+            expected_version=expected_version(if_match),
+        )
+    return FactoryFull(**full_of(factory))
+
+
+@router.get("/{factory_id}/status-changes", summary="Enrolment history (who, when, why)")
+async def status_history(factory_id: uuid.UUID, request: Request, principal: Reader) -> list[StatusChangeOut]:
+    """Oldest first; includes the history of factories merged into this one."""
+    async with database_of(request).unit_of_work() as uow:
+        rows = await factories.history(uow, principal=principal, factory_id=factory_id)
+    return [StatusChangeOut(**{**row, "by": row["by_subject"]}) for row in rows]
+
+
+@router.post("/{factory_id}/merges", summary="Merge a duplicate into this factory")
+async def merge_factory(
+    factory_id: uuid.UUID, body: MergeIn, request: Request, principal: StaffPrincipal
+) -> JSONResponse:
+    """The duplicate's names become aliases, its external ids move here, its id redirects (308) here forever."""
+    async with database_of(request).unit_of_work() as uow:
+        survivor = await factories.merge(
+            uow,
+            principal=principal,
+            settings=settings_of(request),
+            survivor_id=factory_id,
+            merged_id=body.merged_id,
+            reason=body.reason,
+        )
+    return JSONResponse(FactoryFull(**full_of(survivor)).model_dump(mode="json"))

@@ -1,34 +1,128 @@
-"""Use cases on factories: load through the unit of work, apply the domain rule, save, emit."""
+"""Use cases on factories: load through the unit of work, apply the domain rule, save, emit, audit."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
 
-from registry.adapters.tables import SCHEMA, FactoryRow
+from sqlalchemy import and_, or_, select
+
+from registry.adapters import repository as repo
+from registry.adapters.tables import FACTORY, PROPOSALS, REVIEWS, SCHEMA, factory_from_row, factory_values
 from registry.domain import factory as rules
-from registry.domain.factory import Factory
+from registry.domain.enrolment import Enrolment, IllegalTransition, StatusChange, SuspensionReason
+from registry.domain.factory import Factory, FactoryRuleError
+from registry.domain.matching import Candidate, Decision, MatchResult, Thresholds, match, normalise_name
+from registry.service.access import View, check_staff, is_own_factory, list_view, require_view
+from registry.settings import RegistrySettings
 from servicekit.audit import record_audit
 from servicekit.auth import Principal, Role
-from servicekit.database import UnitOfWork
-from servicekit.errors import Conflict, Forbidden, NotFound
+from servicekit.database import Database, UnitOfWork
+from servicekit.errors import Conflict, NotFound, Unprocessable
+from servicekit.pagination import PageParams, SortOrder, paginate, resolve_sort
 
 
-def _check_country(principal: Principal, country: str) -> None:
-    if Role.ADMIN not in principal.roles and principal.country and principal.country != country:
-        raise Forbidden(f"Staff of {principal.country} cannot manage factories in {country}.")
+class InvalidFactory(Unprocessable):
+    """A field breaks a registry rule (422, with a JSON pointer to the field, like request validation)."""
+
+    def __init__(self, error: FactoryRuleError) -> None:
+        pointer = "#/body/" + (error.field or "").replace(".", "/")
+        super().__init__(
+            str(error),
+            title="Request validation failed",
+            errors=[{"pointer": pointer.rstrip("/"), "detail": str(error), "code": "registry_rule"}],
+        )
 
 
-async def register_factory(
-    uow: UnitOfWork, *, principal: Principal, name: str, country: str, address: str | None
-) -> Factory:
-    """Create a factory and announce it (`factory.registered`)."""
-    _check_country(principal, country.upper())
+class Outcome(StrEnum):
+    CREATED = "created"
+    MATCHED = "matched"
+    NEEDS_REVIEW = "needs_review"
+
+
+@dataclass(frozen=True)
+class Registration:
+    outcome: Outcome
+    factory: Factory | None
+    score: float | None = None
+    matched_on: str | None = None  # "name_address" or an external id field
+    review_id: uuid.UUID | None = None
+    candidate_id: uuid.UUID | None = None
+
+
+def thresholds(settings: RegistrySettings) -> dict[str, Thresholds]:
+    return {country.upper(): Thresholds(b.link, b.review) for country, b in settings.match_thresholds.items()}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build(country: str, values: Mapping[str, Any], now: datetime) -> tuple[Factory, Any]:
     try:
-        factory, event = rules.register(name=name, country=country, address=address, now=datetime.now(UTC))
-    except rules.FactoryRuleError as exc:
-        raise Conflict(str(exc)) from exc
-    uow.session.add(FactoryRow.from_domain(factory))
+        return rules.register(country=country, values=values, now=now)
+    except FactoryRuleError as exc:
+        raise InvalidFactory(exc) from exc
+
+
+async def decide_match(
+    uow: UnitOfWork,
+    factory: Factory,
+    settings: RegistrySettings,
+    extra: list[Candidate] | None = None,
+) -> tuple[MatchResult, str]:
+    """How a submitted record relates to the registry: an external id decides first, then name and address."""
+    for field in ("os_id", "slcp_facility_id", "national_registration"):
+        value = getattr(factory, field)
+        if value:
+            holder = await repo.holder_of_external_id(uow.session, field, value, factory.country)
+            if holder is not None:
+                return MatchResult(Decision.LINK, str(holder), 100.0, exact=True), field
+    found = await repo.candidates(
+        uow.session, country=factory.country, name=factory.name, limit=settings.match_candidates
+    )
+    result = match(factory.name, factory.address, factory.country, [*found, *(extra or ())], thresholds(settings))
+    return result, "name_address"
+
+
+async def register(
+    uow: UnitOfWork, *, principal: Principal, settings: RegistrySettings, country: str, values: Mapping[str, Any]
+) -> Registration:
+    """Register a factory unless the registry already holds it: created, matched, or sent to a person."""
+    check_staff(principal, settings.country, country.strip().upper())
+    factory, event = build(country, values, _now())
+    result, matched_on = await decide_match(uow, factory, settings)
+    if result.decision is Decision.LINK:
+        assert result.candidate_id is not None
+        existing = await repo.load(uow.session, uuid.UUID(result.candidate_id))
+        await record_audit(
+            uow.session,
+            schema=SCHEMA,
+            actor=principal,
+            action="factory.registration_matched",
+            entity_type="factory",
+            entity_id=result.candidate_id,
+            details={"submitted_name": factory.name, "score": result.score, "matched_on": matched_on},
+        )
+        await uow.commit()
+        return Registration(Outcome.MATCHED, existing, result.score, matched_on)
+    if result.decision is Decision.REVIEW:
+        review_id = await open_review(uow, principal, factory, result, source="api")
+        await uow.commit()
+        assert result.candidate_id is not None
+        return Registration(
+            Outcome.NEEDS_REVIEW,
+            None,
+            result.score,
+            matched_on,
+            review_id=review_id,
+            candidate_id=uuid.UUID(result.candidate_id),
+        )
+    await repo.insert_factories(uow.session, [factory])
     await record_audit(
         uow.session,
         schema=SCHEMA,
@@ -36,55 +130,333 @@ async def register_factory(
         action="factory.registered",
         entity_type="factory",
         entity_id=str(factory.id),
-        details={"name": factory.name},
+        details={"name": factory.name, "score_of_nearest": result.score},
     )
     uow.emit(event, country=factory.country)
     await uow.commit()
+    return Registration(Outcome.CREATED, factory, result.score)
+
+
+def submitted_values(factory: Factory) -> dict[str, Any]:
+    """A not-yet-created record as JSON (kept on its review item until a person decides)."""
+    values = factory_values(factory)
+    keep = rules.EDITABLE_FIELDS
+    return {
+        k: (v.isoformat() if isinstance(v, date | datetime) else v)
+        for k, v in values.items()
+        if k in keep and v not in (None, [], ())
+    }
+
+
+async def open_review(
+    uow: UnitOfWork,
+    principal: Principal,
+    factory: Factory,
+    result: MatchResult,
+    *,
+    source: str,
+    job_id: uuid.UUID | None = None,
+    line: int | None = None,
+) -> uuid.UUID:
+    assert result.candidate_id is not None
+    review_id = uuid.uuid4()
+    await uow.session.execute(
+        REVIEWS.insert().values(
+            id=review_id,
+            country=factory.country,
+            status="open",
+            submitted=submitted_values(factory),
+            candidate_id=uuid.UUID(result.candidate_id),
+            score=result.score,
+            alternatives=[{"factory_id": cid, "score": s} for cid, s in result.alternatives],
+            source=source,
+            import_job_id=job_id,
+            import_line=line,
+            created_at=_now(),
+            created_by=principal.subject,
+        )
+    )
+    return review_id
+
+
+async def get(database: Database, *, principal: Principal, factory_id: uuid.UUID) -> tuple[Factory, View]:
+    """One factory as the caller may see it; a merged one is returned as is (the API redirects)."""
+    factory = await repo.read(database, factory_id)
+    if factory is not None and factory.merged_into is not None:
+        return factory, View.BASIC  # only its new id is shown
+    if factory is not None and await _merged_into_it(database, principal, factory):
+        return factory, View.FULL
+    return require_view(principal, factory, factory_id)
+
+
+async def _merged_into_it(database: Database, principal: Principal, factory: Factory) -> bool:
+    """A factory user whose token still names an id merged into this factory reads it as its own."""
+    own = principal.organisation(Role.FACTORY)
+    if own is None or own == factory.id:
+        return False
+    former = await repo.read(database, own)
+    return former is not None and former.merged_into == factory.id
+
+
+async def _load_for_change(
+    uow: UnitOfWork, principal: Principal, settings: RegistrySettings, factory_id: uuid.UUID, expected: int | None
+) -> Factory:
+    factory = await repo.load(uow.session, factory_id, for_update=True)
+    if factory is None:
+        raise NotFound(f"No factory {factory_id}.")
+    check_staff(principal, settings.country, factory.country)
+    if factory.merged_into is not None:
+        raise Conflict(
+            f"Factory {factory_id} was merged into {factory.merged_into}; change that one.",
+            merged_into=str(factory.merged_into),
+        )
+    if expected is not None and expected != factory.version:
+        raise Conflict(
+            f"The factory is at version {factory.version}, not {expected}; reload and retry.",
+            current_version=factory.version,
+        )
     return factory
 
 
-async def get_factory(uow: UnitOfWork, *, principal: Principal, factory_id: uuid.UUID) -> Factory:
-    row = await uow.session.get(FactoryRow, factory_id)
-    if row is None or not _may_read(principal, row):
-        raise NotFound(f"No factory {factory_id}.")
-    return row.to_domain()
-
-
-def _may_read(principal: Principal, row: FactoryRow) -> bool:
-    if principal.has_any_role(Role.STAFF, Role.BUYER, Role.SERVICE):
-        return True
-    return Role.FACTORY in principal.roles and principal.organisation_id == str(row.id)
-
-
-async def rename_factory(
-    uow: UnitOfWork, *, principal: Principal, factory_id: uuid.UUID, name: str, expected_version: int | None
+async def update(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    settings: RegistrySettings,
+    factory_id: uuid.UUID,
+    values: Mapping[str, Any],
+    expected_version: int | None,
+    reason: str | None = None,
+    action: str = "factory.updated",
 ) -> Factory:
-    """Change the legal name (`factory.updated` with the changed field only)."""
-    row = await uow.session.get(FactoryRow, factory_id, with_for_update=True)
-    if row is None:
-        raise NotFound(f"No factory {factory_id}.")
-    _check_country(principal, row.country)
-    if expected_version is not None and expected_version != row.version:
-        raise Conflict(
-            f"The factory is at version {row.version}, not {expected_version}; reload and retry.",
-            current_version=row.version,
-        )
+    """Change fields (`factory.updated` with the changed fields only); no event when nothing changes."""
+    factory = await _load_for_change(uow, principal, settings, factory_id, expected_version)
+    return await apply_update(uow, principal, factory, values, reason=reason, action=action)
+
+
+async def apply_update(
+    uow: UnitOfWork,
+    principal: Principal,
+    factory: Factory,
+    values: Mapping[str, Any],
+    *,
+    reason: str | None,
+    action: str,
+) -> Factory:
     try:
-        changed, event = rules.rename(row.to_domain(), name=name, now=datetime.now(UTC))
-    except rules.FactoryRuleError as exc:
-        raise Conflict(str(exc)) from exc
+        changed, event, diff = rules.update(factory, values=values, now=_now())
+    except FactoryRuleError as exc:
+        raise InvalidFactory(exc) from exc
     if event is None:
         return changed
-    row.name, row.version, row.updated_at = changed.name, changed.version, changed.updated_at
+    conflicts = await repo.external_id_conflicts(uow.session, changed)
+    if conflicts:
+        field, holder = next(iter(conflicts.items()))
+        raise Conflict(
+            f"Factory {holder} already carries this {field}; if they are one factory, merge them.",
+            field=field,
+            factory_id=str(holder),
+        )
+    await repo.save(uow.session, changed, names_changed=bool(diff.keys() & {"name", "local_name", "aliases"}))
     await record_audit(
         uow.session,
         schema=SCHEMA,
         actor=principal,
-        action="factory.renamed",
+        action=action,
         entity_type="factory",
-        entity_id=str(factory_id),
-        details={"name": changed.name},
+        entity_id=str(changed.id),
+        reason=reason,
+        details={"changed": sorted(diff), "version": changed.version},
     )
     uow.emit(event, country=changed.country)
     await uow.commit()
     return changed
+
+
+async def change_status(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    settings: RegistrySettings,
+    factory_id: uuid.UUID,
+    change: str,
+    service_package: str | None = None,
+    start_date: date | None = None,
+    suspension_reason: SuspensionReason | None = None,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> tuple[Factory, StatusChange]:
+    """Move the enrolment (409 when the current status does not allow it); history and event follow."""
+    factory = await _load_for_change(uow, principal, settings, factory_id, expected_version)
+    enrolment = Enrolment(
+        status=factory.status,
+        service_package=factory.service_package,
+        start_date=factory.start_date,
+        joined_via=factory.joined_via,
+    )
+    now, by = _now(), principal.subject
+    try:
+        if change == "enrolled":
+            if service_package is None or start_date is None:
+                raise IllegalTransition("enrolment needs a service package and a start date")
+            moved, record = enrolment.enrol(service_package=service_package, start_date=start_date, at=now, by=by)
+        elif change == "activated":
+            moved, record = enrolment.activate(at=now, by=by)
+        elif change == "suspended":
+            if suspension_reason is None:
+                raise IllegalTransition("a suspension needs a reason")
+            moved, record = enrolment.suspend(reason=suspension_reason, note=reason, at=now, by=by)
+        elif change == "reactivated":
+            moved, record = enrolment.reactivate(at=now, by=by, note=reason)
+        elif change == "exited":
+            moved, record = enrolment.exit(reason=reason or "", at=now, by=by)
+        else:
+            raise IllegalTransition(f"unknown change {change!r}")
+    except IllegalTransition as exc:
+        raise Conflict(str(exc), current_status=factory.status.value) from exc
+    changed = replace(
+        factory,
+        status=moved.status,
+        service_package=moved.service_package,
+        start_date=moved.start_date,
+        version=factory.version + 1,
+        updated_at=now,
+    )
+    await repo.save(uow.session, changed, names_changed=False)
+    await repo.add_status_change(uow.session, factory.id, record)
+    await record_audit(
+        uow.session,
+        schema=SCHEMA,
+        actor=principal,
+        action=f"factory.{record.change.value}",
+        entity_type="factory",
+        entity_id=str(factory.id),
+        reason=record.reason,
+        details={"from": record.from_status.value, "to": record.to_status.value, "version": changed.version},
+    )
+    uow.emit(rules.status_event(changed, record, version=changed.version), country=changed.country)
+    await uow.commit()
+    return changed, record
+
+
+async def history(uow: UnitOfWork, *, principal: Principal, factory_id: uuid.UUID) -> list[dict[str, Any]]:
+    factory, view = require_view(principal, await repo.load(uow.session, factory_id), factory_id)
+    if view is not View.FULL:
+        raise NotFound(f"No factory {factory_id}.")
+    return await repo.status_history(uow.session, factory.id)
+
+
+async def merge(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    settings: RegistrySettings,
+    survivor_id: uuid.UUID,
+    merged_id: uuid.UUID,
+    reason: str | None,
+) -> Factory:
+    """`merged_id` becomes an alias of `survivor_id` (308 from then on); both histories stay readable."""
+    first, second = sorted([survivor_id, merged_id])  # lock in one order, so two crossing merges cannot deadlock
+    loaded = {fid: await repo.load(uow.session, fid, for_update=True) for fid in (first, second)}
+    survivor, merged = loaded[survivor_id], loaded[merged_id]
+    if survivor is None or merged is None:
+        raise NotFound(f"No factory {survivor_id if survivor is None else merged_id}.")
+    check_staff(principal, settings.country, survivor.country)
+    check_staff(principal, settings.country, merged.country)
+    try:
+        outcome = rules.merge(survivor, merged, now=_now())
+    except FactoryRuleError as exc:
+        raise Conflict(str(exc)) from exc
+    await repo.save(uow.session, outcome.merged, names_changed=True)
+    await repo.save(uow.session, outcome.survivor, names_changed=True)
+    await repo.repoint_merged(uow.session, merged.id, survivor.id)
+    await uow.session.execute(
+        REVIEWS.update()
+        .where(REVIEWS.c.candidate_id == merged.id, REVIEWS.c.status == "open")
+        .values(candidate_id=survivor.id)
+    )
+    await uow.session.execute(  # a pending proposal for the duplicate is now one for the survivor
+        PROPOSALS.update()
+        .where(PROPOSALS.c.factory_id == merged.id, PROPOSALS.c.status == "open")
+        .values(factory_id=survivor.id)
+    )
+    for entity_id, role in ((survivor.id, "survivor"), (merged.id, "merged")):
+        await record_audit(
+            uow.session,
+            schema=SCHEMA,
+            actor=principal,
+            action="factory.merged",
+            entity_type="factory",
+            entity_id=str(entity_id),
+            reason=reason,
+            details={"survivor_id": str(survivor.id), "merged_id": str(merged.id), "role": role},
+        )
+    if outcome.survivor_event is not None:
+        uow.emit(outcome.survivor_event, country=survivor.country)
+    uow.emit(outcome.merged_event, country=merged.country)
+    await uow.commit()
+    return outcome.survivor
+
+
+@dataclass(frozen=True)
+class FactoryFilters:
+    country: str | None = None
+    sector: str | None = None
+    status: str | None = None
+    group: str | None = None
+    external_id: str | None = None
+    q: str | None = None
+    include_merged: bool = False
+
+
+_SORTS = {
+    "name": (FACTORY.c.name, FACTORY.c.id),
+    "registered_at": (FACTORY.c.registered_at, FACTORY.c.id),
+    "updated_at": (FACTORY.c.updated_at, FACTORY.c.id),
+}
+
+
+async def search(
+    uow: UnitOfWork, *, principal: Principal, filters: FactoryFilters, page: PageParams
+) -> tuple[list[Factory], str | None, View]:
+    """Filtered, sorted, cursor-paged factories; text search over every name (trigram index)."""
+    order: SortOrder = resolve_sort(page.sort, _SORTS, "name")
+    stmt = select(FACTORY)
+    conditions = []
+    if not filters.include_merged:
+        conditions.append(FACTORY.c.merged_into.is_(None))
+    if filters.country:
+        conditions.append(FACTORY.c.country == filters.country.upper())
+    if filters.sector:
+        conditions.append(FACTORY.c.sector == filters.sector)
+    if filters.status:
+        conditions.append(FACTORY.c.status == filters.status)
+    if filters.group:
+        conditions.append(FACTORY.c.group_name.ilike(filters.group))
+    if filters.external_id:
+        value = filters.external_id.strip()
+        ids = [FACTORY.c[f] == value for f in rules.EXTERNAL_ID_FIELDS]
+        ids.append(or_(*[FACTORY.c.former_external_ids.contains([[f, value]]) for f in rules.EXTERNAL_ID_FIELDS]))
+        conditions.append(or_(*ids))
+    if filters.q:
+        needle = normalise_name(filters.q)
+        if needle:
+            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(FACTORY.c.search_text.like(f"%{escaped}%"))
+    if Role.FACTORY in principal.roles and not principal.has_any_role(Role.STAFF, Role.BUYER, Role.SERVICE):
+        own = principal.organisation_id
+        try:
+            conditions.append(FACTORY.c.id == uuid.UUID(own or ""))
+        except ValueError:
+            return [], None, View.BASIC
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    rows, cursor = await paginate(uow.session, stmt, order, page)
+    factories = [factory_from_row(row._mapping) for row in rows]
+    view = list_view(principal, filters.country.upper() if filters.country else principal.country)
+    if view is View.FULL and not filters.country and Role.ADMIN not in principal.roles:
+        # Staff see full records of their own country only.
+        view = View.FULL if all(f.country == principal.country for f in factories) else View.BASIC
+    if any(is_own_factory(principal, f) for f in factories) and len(factories) == 1:
+        view = View.FULL
+    return factories, cursor, view

@@ -1,0 +1,124 @@
+"""Zero-tolerance cases and the country protocols that govern them (DOMAIN.md section 2). Pure: no I/O.
+
+A case opens the moment a zero-tolerance finding is recorded or staff report one from outside an
+assessment (advisory visit, hotline, brand). It then moves opened -> referred (the parties the country
+protocol lists are told) -> acknowledged -> remediation -> closed, each step with a deadline counted
+from the opening; a step not reached by its deadline is overdue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from assessments.domain.tool import ZERO_TOLERANCE_CATEGORIES
+
+
+class CaseStatus(StrEnum):
+    OPENED = "opened"
+    REFERRED = "referred"
+    ACKNOWLEDGED = "acknowledged"
+    REMEDIATION = "remediation"
+    CLOSED = "closed"
+
+
+class Source(StrEnum):
+    ASSESSMENT = "assessment"
+    ADVISORY_VISIT = "advisory_visit"
+    HOTLINE = "hotline"
+    BRAND = "brand"
+    OTHER = "other"
+
+
+class CaseError(ValueError):
+    """A case change the protocol does not allow (409), or a protocol document that is wrong."""
+
+
+ORDER = (CaseStatus.OPENED, CaseStatus.REFERRED, CaseStatus.ACKNOWLEDGED, CaseStatus.REMEDIATION, CaseStatus.CLOSED)
+# the deadline key in a protocol for reaching each status
+DEADLINE_KEYS = {
+    CaseStatus.REFERRED: "refer_days",
+    CaseStatus.ACKNOWLEDGED: "acknowledge_days",
+    CaseStatus.REMEDIATION: "remediation_days",
+    CaseStatus.CLOSED: "close_days",
+}
+
+
+@dataclass(frozen=True)
+class IssueRule:
+    category: str
+    name: dict[str, str]
+    notify: tuple[str, ...]
+    deadline_days: dict[CaseStatus, int]
+
+
+@dataclass(frozen=True)
+class Protocol:
+    country: str
+    issues: dict[str, IssueRule]
+    parties: dict[str, dict[str, str]]
+
+    def rule(self, category: str) -> IssueRule:
+        try:
+            return self.issues[category]
+        except KeyError:
+            raise CaseError(f"the {self.country} protocol does not cover {category}") from None
+
+
+def parse_protocol(document: Mapping[str, Any]) -> Protocol:
+    if document.get("kind") != "zero-tolerance-protocol":
+        raise CaseError("a protocol document must have `kind: zero-tolerance-protocol`")
+    country = str(document.get("country") or "").upper()
+    if len(country) != 2:
+        raise CaseError("a protocol names its country (ISO 3166-1 alpha-2)")
+    parties = {str(k): dict(v) for k, v in (document.get("parties") or {}).items()}
+    issues: dict[str, IssueRule] = {}
+    for raw in document.get("issues") or ():
+        category = str(raw.get("category"))
+        if category not in ZERO_TOLERANCE_CATEGORIES:
+            raise CaseError(f"unknown zero-tolerance category {category!r}")
+        notify = tuple(str(p) for p in raw.get("notify") or ())
+        unknown = [p for p in notify if p not in parties]
+        if unknown:
+            raise CaseError(f"{category}: parties {unknown} are not defined under `parties`")
+        days = raw.get("deadlines") or {}
+        deadlines = {status: int(days[key]) for status, key in DEADLINE_KEYS.items() if key in days}
+        previous = 0
+        for status in ORDER[1:]:
+            if status in deadlines:
+                if deadlines[status] < previous:
+                    raise CaseError(f"{category}: deadlines must not shrink from one step to the next")
+                previous = deadlines[status]
+        issues[category] = IssueRule(category, dict(raw.get("name") or {"en": category}), notify, deadlines)
+    if not issues:
+        raise CaseError("the protocol lists no issues")
+    return Protocol(country, issues, parties)
+
+
+def deadlines_for(rule: IssueRule, opened_at: datetime) -> dict[str, str]:
+    return {status.value: (opened_at + timedelta(days=days)).isoformat() for status, days in rule.deadline_days.items()}
+
+
+def check_move(current: CaseStatus, to: CaseStatus, note: str | None) -> None:
+    """One step at a time, forward only; closing needs a note on the outcome."""
+    if current is CaseStatus.CLOSED:
+        raise CaseError("the case is closed")
+    if ORDER.index(to) != ORDER.index(current) + 1:
+        expected = ORDER[ORDER.index(current) + 1]
+        raise CaseError(f"a case that is {current.value} moves to {expected.value} next, not {to.value}")
+    if to is CaseStatus.CLOSED and not (note and note.strip()):
+        raise CaseError("closing a case needs a note on how it was resolved")
+
+
+def overdue_steps(status: CaseStatus, deadlines: Mapping[str, str], now: datetime) -> list[str]:
+    """Steps not yet reached whose deadline has passed."""
+    reached = ORDER.index(status)
+    late = []
+    for step in ORDER[reached + 1 :]:
+        due = deadlines.get(step.value)
+        if due is not None and datetime.fromisoformat(due) < now:
+            late.append(step.value)
+    return late

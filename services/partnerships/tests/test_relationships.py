@@ -1,0 +1,375 @@
+"""Buyers, sourcing links, consent, entitlements and the access decision over HTTP against real Postgres."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from betterwork_contracts.events.assessments import ZeroToleranceCaseOpened
+from betterwork_contracts.events.invoicing import EntitlementPurchased
+from devstack.pytest_plugin import TestPlatform, serve_in_process
+from messaging.envelope import Envelope
+from partnerships.service import events_in
+from servicekit.auth import Role
+from tests.events.support import cloudevent_headers, connect_as, fetch
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+async def client(test_platform: TestPlatform) -> AsyncIterator[httpx.AsyncClient]:
+    app = test_platform.app(
+        "partnerships",
+        relay_enabled=False,
+        consumer_enabled=False,
+        webhook_allow_private_targets=True,
+        webhook_worker_enabled=False,
+    )
+    async with serve_in_process(app) as c:
+        yield c
+
+
+def auth(platform: TestPlatform, *roles: Role, **claims: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {platform.token(*roles, **claims)}"}
+
+
+def staff(platform: TestPlatform, country: str = "KH") -> dict[str, str]:
+    return auth(platform, Role.STAFF, country=country, subject="ea-sokha")
+
+
+async def known_factory(platform: TestPlatform, country: str = "KH") -> uuid.UUID:
+    """A factory as the registry's events left it in this service's read model."""
+    factory_id = uuid.uuid4()
+    conn = await connect_as(platform, "partnerships")
+    try:
+        await conn.execute(
+            "INSERT INTO partnerships.factory_ref (factory_id, name, country, status, version, updated_at)"
+            " VALUES ($1, $2, $3, 'active', 3, now())",
+            factory_id,
+            f"Factory {factory_id.hex[:6]}",
+            country,
+        )
+    finally:
+        await conn.close()
+    return factory_id
+
+
+async def buyer(client: httpx.AsyncClient, platform: TestPlatform, tier: str = "partner") -> uuid.UUID:
+    response = await client.post(
+        "/v1/buyers",
+        json={"name": f"Brand {uuid.uuid4().hex[:6]}", "headquarters_country": "se", "tier": tier},
+        headers=staff(platform),
+    )
+    assert response.status_code == 201, response.text
+    return uuid.UUID(response.json()["id"])
+
+
+async def outbox_types(platform: TestPlatform, aggregate_id: uuid.UUID) -> list[str]:
+    rows = await fetch(
+        platform,
+        "partnerships",
+        "SELECT type FROM partnerships.outbox WHERE aggregateid = $1 ORDER BY seq",
+        str(aggregate_id),
+    )
+    return [r["type"].removeprefix("org.betterwork.partnerships.").removesuffix(".v1") for r in rows]
+
+
+async def access_events(platform: TestPlatform, factory_id: uuid.UUID) -> list[tuple[str, int]]:
+    rows = await fetch(
+        platform,
+        "partnerships",
+        "SELECT type, payload FROM partnerships.outbox WHERE aggregateid = $1 AND type LIKE '%report_access%'"
+        " ORDER BY seq",
+        str(factory_id),
+    )
+    return [(r["type"].split(".")[-2], json.loads(r["payload"])["cycle"]) for r in rows]
+
+
+async def test_tier_changes_are_kept_and_published(client: httpx.AsyncClient, test_platform: TestPlatform) -> None:
+    buyer_id = await buyer(client, test_platform, tier="participant")
+    url = f"/v1/buyers/{buyer_id}"
+    up = await client.patch(
+        url, json={"tier": "partner", "agreement_signed_on": "2026-01-15"}, headers=staff(test_platform)
+    )
+    assert up.status_code == 200 and up.json()["tier"] == "partner"
+    down = await client.patch(
+        url, json={"tier": "participant", "tier_reason": "commitments not met"}, headers=staff(test_platform)
+    )
+    assert down.json()["tier"] == "participant"
+    same = await client.patch(url, json={"tier": "participant"}, headers=staff(test_platform))
+    assert same.status_code == 200  # no change asked, nothing recorded
+    history = [(h["from_tier"], h["to_tier"], h["reason"]) for h in down.json()["tier_history"]]
+    assert history == [
+        (None, "participant", "registered"),
+        ("participant", "partner", None),
+        ("partner", "participant", "commitments not met"),
+    ]
+    assert await outbox_types(test_platform, buyer_id) == [
+        "buyer.registered",
+        "buyer.tier_changed",
+        "buyer.tier_changed",
+    ]
+    own = auth(test_platform, Role.BUYER, organisation_id=str(buyer_id))
+    assert (await client.patch(url, json={"tier": "partner"}, headers=own)).status_code == 403
+    assert (await client.get(url, headers=own)).status_code == 200
+
+
+async def test_links_are_confirmed_by_the_other_side_or_staff(
+    client: httpx.AsyncClient, test_platform: TestPlatform
+) -> None:
+    buyer_id, factory_id = await buyer(client, test_platform), await known_factory(test_platform)
+    as_buyer = auth(test_platform, Role.BUYER, organisation_id=str(buyer_id))
+    as_factory = auth(test_platform, Role.FACTORY, organisation_id=str(factory_id))
+    declared = await client.post(
+        "/v1/sourcing-links",
+        json={"buyer_id": str(buyer_id), "factory_id": str(factory_id), "start_date": "2026-01-01"},
+        headers=as_buyer,
+    )
+    assert declared.status_code == 201 and declared.json()["status"] == "declared"
+    link = declared.json()["id"]
+    again = await client.post(
+        "/v1/sourcing-links", json={"buyer_id": str(buyer_id), "factory_id": str(factory_id)}, headers=as_factory
+    )
+    assert again.status_code == 409
+    own_confirm = await client.post(f"/v1/sourcing-links/{link}/confirm", headers=as_buyer)
+    assert own_confirm.status_code == 409
+    confirmed = await client.post(f"/v1/sourcing-links/{link}/confirm", headers=as_factory)
+    assert confirmed.json()["status"] == "confirmed" and confirmed.json()["confirmed_by"] == "factory"
+    early = await client.post(f"/v1/sourcing-links/{link}/end", json={"end_date": "2025-12-31"}, headers=as_buyer)
+    assert early.status_code == 409
+    ended = await client.post(f"/v1/sourcing-links/{link}/end", json={"end_date": "2026-06-30"}, headers=as_buyer)
+    assert ended.json()["status"] == "ended"
+
+    by_staff = await client.post(
+        "/v1/sourcing-links",
+        json={"buyer_id": str(buyer_id), "factory_id": str(factory_id)},
+        headers=staff(test_platform),
+    )
+    assert by_staff.json()["status"] == "confirmed" and by_staff.json()["declared_by"] == "staff"
+    events = await fetch(
+        test_platform,
+        "partnerships",
+        "SELECT payload FROM partnerships.outbox WHERE aggregateid = $1 AND type LIKE '%sourcing_link%' ORDER BY seq",
+        str(factory_id),
+    )
+    assert [json.loads(e["payload"])["status"] for e in events] == ["declared", "confirmed", "ended", "confirmed"]
+
+
+@pytest.mark.parametrize(
+    ("scopes", "expires_in", "entitled", "granted"),
+    [
+        (["assessment_reports"], None, True, True),
+        (["assessment_reports"], None, False, False),
+        (["progress_reports", "zero_tolerance_alerts"], None, True, False),
+        (None, None, True, False),  # no consent at all
+        (["assessment_reports"], timedelta(days=30), True, True),
+    ],
+)
+async def test_the_access_decision_needs_consent_and_entitlement(
+    client: httpx.AsyncClient,
+    test_platform: TestPlatform,
+    scopes: list[str] | None,
+    expires_in: timedelta | None,
+    entitled: bool,
+    granted: bool,
+) -> None:
+    buyer_id, factory_id = await buyer(client, test_platform), await known_factory(test_platform)
+    as_factory = auth(test_platform, Role.FACTORY, organisation_id=str(factory_id))
+    if scopes is not None:
+        body: dict[str, Any] = {"buyer_id": str(buyer_id), "scopes": scopes}
+        if expires_in:
+            body["expires_at"] = (datetime.now(UTC) + expires_in).isoformat()
+        consent = await client.post(f"/v1/factories/{factory_id}/consents", json=body, headers=as_factory)
+        assert consent.status_code == 201, consent.text
+    if entitled:
+        entitlement = await client.post(
+            "/v1/entitlements",
+            json={"buyer_id": str(buyer_id), "factory_id": str(factory_id), "cycle": 1},
+            headers=staff(test_platform),
+        )
+        assert entitlement.status_code == 201, entitlement.text
+    decided = await client.get(
+        "/v1/report-access",
+        params={"buyer_id": str(buyer_id), "factory_id": str(factory_id)},
+        headers=staff(test_platform),
+    )
+    assert [(d["cycle"], d["granted"]) for d in decided.json()] == ([(1, True)] if granted else [])
+    assert await access_events(test_platform, factory_id) == ([("granted", 1)] if granted else [])
+
+
+async def test_revoking_or_expiry_closes_access_at_once(client: httpx.AsyncClient, test_platform: TestPlatform) -> None:
+    buyer_id, factory_id = await buyer(client, test_platform), await known_factory(test_platform)
+    as_factory = auth(test_platform, Role.FACTORY, organisation_id=str(factory_id))
+    for cycle in (1, 2):
+        await client.post(
+            "/v1/entitlements",
+            json={"buyer_id": str(buyer_id), "factory_id": str(factory_id), "cycle": cycle},
+            headers=staff(test_platform),
+        )
+    consent = await client.post(
+        f"/v1/factories/{factory_id}/consents",
+        json={"buyer_id": str(buyer_id), "scopes": ["assessment_reports"]},
+        headers=as_factory,
+    )
+    revoked = await client.post(f"/v1/consents/{consent.json()['id']}/revoke", headers=as_factory)
+    assert revoked.status_code == 200 and revoked.json()["revoke_reason"] == "revoked"
+    assert await access_events(test_platform, factory_id) == [
+        ("granted", 1),
+        ("granted", 2),
+        ("revoked", 1),
+        ("revoked", 2),
+    ]
+    twice = await client.post(f"/v1/consents/{consent.json()['id']}/revoke", headers=as_factory)
+    assert twice.status_code == 409
+
+    soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    short = await client.post(
+        f"/v1/factories/{factory_id}/consents",
+        json={"buyer_id": str(buyer_id), "scopes": ["assessment_reports"], "expires_at": soon},
+        headers=as_factory,
+    )
+    assert short.status_code == 201
+    await asyncio.sleep(1.2)
+    from partnerships.service.relationships import expire_consents
+
+    async with client._transport.app.state.database.unit_of_work() as uow:  # type: ignore[attr-defined]
+        expired = await expire_consents(uow)
+        await uow.commit()
+    assert expired >= 1
+    history = await client.get("/v1/consents", params={"factory_id": str(factory_id)}, headers=as_factory)
+    assert sorted(c["revoke_reason"] for c in history.json()["items"]) == ["expired", "revoked"]
+    assert (await access_events(test_platform, factory_id))[-2:] == [("revoked", 1), ("revoked", 2)]
+    past = await client.post(
+        f"/v1/factories/{factory_id}/consents",
+        json={"buyer_id": str(buyer_id), "scopes": ["assessment_reports"], "expires_at": "2020-01-01T00:00:00Z"},
+        headers=as_factory,
+    )
+    assert past.status_code == 409
+
+
+async def test_nobody_sees_another_organisations_data(client: httpx.AsyncClient, test_platform: TestPlatform) -> None:
+    mine, theirs = await buyer(client, test_platform), await buyer(client, test_platform)
+    factory_id = await known_factory(test_platform)
+    await client.post(
+        "/v1/sourcing-links",
+        json={"buyer_id": str(theirs), "factory_id": str(factory_id)},
+        headers=staff(test_platform),
+    )
+    me = auth(test_platform, Role.BUYER, organisation_id=str(mine))
+    assert (await client.get(f"/v1/buyers/{theirs}", headers=me)).status_code == 404
+    assert [b["id"] for b in (await client.get("/v1/buyers", headers=me)).json()["items"]] == [str(mine)]
+    assert (await client.get("/v1/sourcing-links", params={"factory_id": str(factory_id)}, headers=me)).json()[
+        "items"
+    ] == []
+    probe = await client.get(
+        "/v1/report-access", params={"buyer_id": str(theirs), "factory_id": str(factory_id)}, headers=me
+    )
+    assert probe.status_code == 404
+    consent = await client.post(
+        f"/v1/factories/{factory_id}/consents",
+        json={"buyer_id": str(mine), "scopes": ["assessment_reports"]},
+        headers=me,
+    )
+    assert consent.status_code == 404  # a buyer cannot consent on a factory's behalf
+    other_factory = auth(test_platform, Role.FACTORY, organisation_id=str(uuid.uuid4()))
+    assert (
+        await client.get("/v1/sourcing-links", params={"factory_id": str(factory_id)}, headers=other_factory)
+    ).json()["items"] == []
+    vn = staff(test_platform, "VN")
+    assert (await client.get("/v1/sourcing-links", params={"factory_id": str(factory_id)}, headers=vn)).json()[
+        "items"
+    ] == []
+    assert (
+        await client.post("/v1/buyers", json={"name": "X", "headquarters_country": "SE"}, headers=me)
+    ).status_code == 403
+    assert (await client.get("/v1/buyers")).status_code == 401
+
+
+def envelope_of(event: Any) -> Envelope:
+    """The envelope the consumer would hand over with `event` (as our outbox writes it)."""
+    return Envelope.from_headers(cloudevent_headers(event, source="/elsewhere"))
+
+
+async def test_an_entitlement_bought_through_invoicing_opens_access_once(
+    client: httpx.AsyncClient, test_platform: TestPlatform
+) -> None:
+    buyer_id, factory_id = await buyer(client, test_platform), await known_factory(test_platform)
+    await client.post(
+        f"/v1/factories/{factory_id}/consents",
+        json={"buyer_id": str(buyer_id), "scopes": ["assessment_reports"]},
+        headers=auth(test_platform, Role.FACTORY, organisation_id=str(factory_id)),
+    )
+    event = EntitlementPurchased(
+        entitlement_id=uuid.uuid4(),
+        buyer_id=buyer_id,
+        factory_id=factory_id,
+        cycle=2,
+        source="credit",
+        purchased_at=datetime.now(UTC),
+    )
+    database = client._transport.app.state.database  # type: ignore[attr-defined]
+    for _ in range(2):  # a redelivered purchase changes nothing
+        async with database.unit_of_work() as uow:
+            await events_in.entitlement_purchased(uow, event, envelope_of(event))
+            await uow.commit()
+    assert await access_events(test_platform, factory_id) == [("granted", 2)]
+
+
+async def test_a_zero_tolerance_case_alerts_linked_buyers_and_the_protocols_parties(
+    client: httpx.AsyncClient, test_platform: TestPlatform
+) -> None:
+    linked, unlinked = await buyer(client, test_platform), await buyer(client, test_platform)
+    factory_id = await known_factory(test_platform)
+    await client.post(
+        "/v1/sourcing-links",
+        json={"buyer_id": str(linked), "factory_id": str(factory_id)},
+        headers=staff(test_platform),
+    )
+    for owner in (linked, unlinked):
+        registered = await client.post(
+            "/v1/webhook-endpoints",
+            json={"url": "http://127.0.0.1:9/hook", "event_types": ["alert.raised"]},
+            headers=auth(test_platform, Role.BUYER, organisation_id=str(owner)),
+        )
+        assert registered.status_code == 201, registered.text
+    ministry = await client.post(
+        "/v1/webhook-endpoints",
+        json={
+            "url": "http://127.0.0.1:9/ministry",
+            "event_types": ["*"],
+            "party": "ministry_of_labour",
+            "country": "KH",
+        },
+        headers=auth(test_platform, Role.SERVICE, subject=f"inspectorate-{uuid.uuid4().hex[:6]}"),
+    )
+    assert ministry.status_code == 201, ministry.text
+    event = ZeroToleranceCaseOpened(
+        case_id=uuid.uuid4(),
+        factory_id=factory_id,
+        country="KH",
+        category="forced_labour",
+        source="hotline",
+        opened_at=datetime.now(UTC),
+        notify=["ministry_of_labour", "linked_buyers"],
+    )
+    database = client._transport.app.state.database  # type: ignore[attr-defined]
+    async with database.unit_of_work() as uow:
+        await events_in.case_opened(uow, event, envelope_of(event))
+        await uow.commit()
+    alerts = (
+        await client.get("/v1/alerts", params={"factory_id": str(factory_id)}, headers=staff(test_platform))
+    ).json()
+    assert [(a["buyer_ids"], a["parties"], a["endpoints"]) for a in alerts] == [
+        ([str(linked)], ["ministry_of_labour", "linked_buyers"], 2)
+    ]
+    mine = await client.get("/v1/alerts", headers=auth(test_platform, Role.BUYER, organisation_id=str(unlinked)))
+    assert [a["case_id"] for a in mine.json()] == []
+    (raised,) = [t for t in await outbox_types(test_platform, factory_id) if t.startswith("alert")]
+    assert raised == "alert.raised"

@@ -1,0 +1,198 @@
+"""SQL of the registry: load and save factories, their names, their status history; find match candidates.
+
+Core statements (no ORM identity map): a factory is read into the domain record and written back
+whole, which keeps the hot paths (GET by id, register) to a handful of round trips.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registry.adapters.tables import (
+    FACTORY,
+    FactoryKeyRow,
+    FactoryNameRow,
+    StatusChangeRow,
+    blocking_keys_of,
+    factory_from_row,
+    factory_values,
+    name_keys,
+)
+from registry.domain.enrolment import StatusChange
+from registry.domain.factory import EXTERNAL_ID_FIELDS, Factory
+from registry.domain.matching import Candidate, blocking_keys, normalise_name
+from servicekit.database import Database
+
+NAMES = FactoryNameRow.__table__  # type: ignore[attr-defined]
+KEYS = FactoryKeyRow.__table__  # type: ignore[attr-defined]
+STATUS_CHANGES = StatusChangeRow.__table__  # type: ignore[attr-defined]
+
+
+async def load(session: AsyncSession, factory_id: uuid.UUID, *, for_update: bool = False) -> Factory | None:
+    stmt = select(FACTORY).where(FACTORY.c.id == factory_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = (await session.execute(stmt)).mappings().first()
+    return factory_from_row(row) if row is not None else None
+
+
+_BY_ID = "SELECT * FROM registry.factory WHERE id = $1"
+
+
+async def read(database: Database, factory_id: uuid.UUID) -> Factory | None:
+    """One factory for a read-only request: one statement on a read connection, no transaction."""
+    row = await database.read_one(_BY_ID, factory_id)
+    return factory_from_row(row) if row is not None else None
+
+
+async def insert_factories(session: AsyncSession, factories: Sequence[Factory]) -> None:
+    """New records and their name keys (one statement each, whatever the count)."""
+    if not factories:
+        return
+    await session.execute(insert(FACTORY), [factory_values(f) for f in factories])
+    await session.execute(
+        insert(NAMES),
+        [{"factory_id": f.id, "name_key": k, "country": f.country} for f in factories for k in name_keys(f)],
+    )
+
+
+async def save(session: AsyncSession, factory: Factory, *, names_changed: bool) -> None:
+    """Write a changed record back; its name keys too when names changed."""
+    values = factory_values(factory)
+    del values["id"]
+    await session.execute(update(FACTORY).where(FACTORY.c.id == factory.id).values(**values))
+    if names_changed:
+        await session.execute(delete(NAMES).where(NAMES.c.factory_id == factory.id))
+        await session.execute(delete(KEYS).where(KEYS.c.factory_id == factory.id))
+        if factory.merged_into is None:  # a merged record is no candidate any more
+            await session.execute(
+                insert(NAMES),
+                [{"factory_id": factory.id, "name_key": k, "country": factory.country} for k in name_keys(factory)],
+            )
+            await session.execute(
+                insert(KEYS),
+                [{"factory_id": factory.id, "key": k, "country": factory.country} for k in blocking_keys_of(factory)],
+            )
+
+
+async def holder_of_external_id(
+    session: AsyncSession, field: str, value: str, country: str, *, excluding: uuid.UUID | None = None
+) -> uuid.UUID | None:
+    """The live factory carrying an external id, as its own or as one gained by a merge."""
+    column = FACTORY.c[field]
+    condition = or_(column == value, FACTORY.c.former_external_ids.contains([[field, value]]))
+    if field == "national_registration":
+        condition = (FACTORY.c.country == country) & condition
+    stmt = select(FACTORY.c.id).where(condition, FACTORY.c.merged_into.is_(None))
+    if excluding is not None:
+        stmt = stmt.where(FACTORY.c.id != excluding)
+    return (await session.execute(stmt.limit(1))).scalar()
+
+
+async def external_id_conflicts(session: AsyncSession, factory: Factory) -> dict[str, uuid.UUID]:
+    """External ids of `factory` that another live factory already carries: {field: that factory's id}."""
+    found = {}
+    for field in EXTERNAL_ID_FIELDS:
+        value = getattr(factory, field)
+        if value and field != "customs_list_entry":
+            holder = await holder_of_external_id(session, field, value, factory.country, excluding=factory.id)
+            if holder is not None:
+                found[field] = holder
+    return found
+
+
+# Candidates: the factories filed under the query's blocking keys, skipping keys with `cap` or more factories
+# (a word half the registry shares tells nothing), ranked by trigram similarity of their nearest name, plus any
+# factory with exactly the query's cleaned name. Reads a few hundred index entries at 100,000 factories.
+_CANDIDATES = text(
+    """WITH q AS (SELECT DISTINCT unnest(CAST(:keys AS text[])) AS key),
+       postings AS (
+         SELECT q.key, p.factory_id FROM q CROSS JOIN LATERAL (
+           SELECT k.factory_id FROM registry.factory_key k
+           WHERE k.country = :country AND k.key = q.key LIMIT :cap) p),
+       usable AS (SELECT key FROM postings GROUP BY key HAVING count(*) < :cap),
+       found AS (
+         SELECT DISTINCT p.factory_id FROM postings p JOIN usable USING (key)
+         UNION
+         SELECT n.factory_id FROM registry.factory_name n WHERE n.country = :country AND n.name_key = :name_key),
+       ranked AS (
+         SELECT n.factory_id, max(similarity(n.name_key, :name_key)) AS nearness
+         FROM found JOIN registry.factory_name n ON n.factory_id = found.factory_id
+         GROUP BY n.factory_id ORDER BY nearness DESC LIMIT :limit)
+       SELECT f.id, f.name, f.address, f.country, f.local_name, f.aliases
+       FROM ranked JOIN registry.factory f ON f.id = ranked.factory_id
+       WHERE f.merged_into IS NULL"""
+)
+KEY_CAP = 1000  # a key filed under this many factories of a country is too common to search by
+
+
+async def candidates(session: AsyncSession, *, country: str, name: str, limit: int) -> list[Candidate]:
+    """Factories of `country` that could be `name`: sharing a blocking key, nearest names first."""
+    params = {
+        "country": country,
+        "keys": list(blocking_keys(name)),
+        "name_key": normalise_name(name),
+        "cap": KEY_CAP,
+        "limit": limit,
+    }
+    rows = (await session.execute(_CANDIDATES, params)).mappings().all()
+    return [
+        Candidate(
+            id=str(row["id"]),
+            name=row["name"],
+            address=row["address"],
+            country=row["country"],
+            aliases=tuple(n for n in (row["local_name"], *(row["aliases"] or ())) if n),
+        )
+        for row in rows
+    ]
+
+
+def candidate_of(factory: Factory) -> Candidate:
+    return Candidate(
+        id=str(factory.id),
+        name=factory.name,
+        address=factory.address,
+        country=factory.country,
+        aliases=tuple(n for n in (factory.local_name, *factory.aliases) if n),
+    )
+
+
+async def add_status_change(session: AsyncSession, factory_id: uuid.UUID, record: StatusChange) -> None:
+    await session.execute(
+        insert(STATUS_CHANGES).values(
+            factory_id=factory_id,
+            change=record.change.value,
+            from_status=record.from_status.value,
+            to_status=record.to_status.value,
+            at=record.at,
+            by_subject=record.by,
+            reason=record.reason,
+            suspension_reason=record.suspension_reason.value if record.suspension_reason else None,
+            service_package=record.service_package,
+            start_date=record.start_date,
+        )
+    )
+
+
+async def status_history(session: AsyncSession, factory_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The factory's status changes, with those of every factory merged into it, oldest first."""
+    merged = select(FACTORY.c.id).where(FACTORY.c.merged_into == factory_id)
+    rows = (
+        await session.execute(
+            select(STATUS_CHANGES)
+            .where(or_(STATUS_CHANGES.c.factory_id == factory_id, STATUS_CHANGES.c.factory_id.in_(merged)))
+            .order_by(STATUS_CHANGES.c.at, STATUS_CHANGES.c.id)
+        )
+    ).mappings()
+    return [dict(row) for row in rows]
+
+
+async def repoint_merged(session: AsyncSession, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> None:
+    """Factories merged earlier into `merged_id` now redirect straight to the survivor (one hop, forever)."""
+    await session.execute(update(FACTORY).where(FACTORY.c.merged_into == merged_id).values(merged_into=survivor_id))

@@ -1,0 +1,321 @@
+"""Request and response bodies of the registry API, and their mapping to the flat domain record."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from registry.domain.enrolment import JoinedVia, Status, SuspensionReason
+from registry.domain.factory import (
+    Contact,
+    Factory,
+    FactoryRuleError,
+    FactoryType,
+    Ownership,
+    Sector,
+    check_workforce,
+    normalise_country,
+    normalise_os_id,
+)
+
+Name = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Workforce(_Strict):
+    """Always sex-disaggregated: women plus men equal the total when all three are given."""
+
+    total: int | None = Field(default=None, ge=0, le=1_000_000)
+    women: int | None = Field(default=None, ge=0, le=1_000_000)
+    men: int | None = Field(default=None, ge=0, le=1_000_000)
+    migrants: int | None = Field(default=None, ge=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> Workforce:
+        try:
+            check_workforce(self.total, self.women, self.men, self.migrants)
+        except FactoryRuleError as exc:
+            raise ValueError(str(exc)) from exc
+        return self
+
+
+class Location(_Strict):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class ExternalIds(_Strict):
+    os_id: str | None = Field(
+        default=None, max_length=30, description="Open Supply Hub id; its check character is verified."
+    )
+    slcp_facility_id: str | None = Field(default=None, min_length=1, max_length=100)
+    national_registration: str | None = Field(default=None, min_length=1, max_length=100)
+    customs_list_entry: str | None = Field(
+        default=None, min_length=1, max_length=100, description="Entry on a customs list (e.g. Jordan's QIZ list)."
+    )
+
+    @field_validator("os_id")
+    @classmethod
+    def _valid_os_id(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return normalise_os_id(value)
+        except FactoryRuleError as exc:
+            raise ValueError(str(exc)) from exc
+
+
+class ContactIn(_Strict):
+    name: Name
+    role: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=50, pattern=r"^[0-9 +().-]{4,50}$")
+
+
+def _country(value: str) -> str:
+    try:
+        return normalise_country(value)
+    except FactoryRuleError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+class _ProfileFields(_Strict):
+    local_name: str | None = Field(default=None, max_length=300, description="Name in the local language and script.")
+    aliases: list[Name] | None = Field(default=None, max_length=30, description="Other names it trades under.")
+    province: str | None = Field(default=None, max_length=200, description="Province or industrial zone.")
+    location: Location | None = None
+    sector: Sector | None = None
+    factory_type: FactoryType | None = None
+    group_name: str | None = Field(default=None, max_length=300, description="Manufacturing group.")
+    ownership: Ownership | None = None
+    investor_country: str | None = Field(default=None, description="Investor nationality, ISO 3166-1 alpha-2.")
+    workforce: Workforce | None = None
+    union_present: bool | None = None
+    committee_present: bool | None = Field(default=None, description="A bipartite committee (PICC) exists.")
+    external_ids: ExternalIds | None = None
+    contacts: list[ContactIn] | None = Field(default=None, max_length=20, description="Private: staff and the factory.")
+    joined_via: JoinedVia | None = Field(default=None, description="How it came to the programme (default self).")
+
+    @field_validator("investor_country")
+    @classmethod
+    def _investor(cls, value: str | None) -> str | None:
+        return _country(value) if value is not None else None
+
+
+class FactoryCreate(_ProfileFields):
+    """A factory to register. It is matched against the registry first (see the `outcome` of the answer)."""
+
+    name: Name = Field(description="Legal name.")
+    country: str = Field(description="ISO 3166-1 alpha-2, e.g. KH.", examples=["KH"])
+    address: str = Field(min_length=1, max_length=1000)
+
+    @field_validator("country")
+    @classmethod
+    def _valid_country(cls, value: str) -> str:
+        return _country(value)
+
+
+class FactoryPatch(_ProfileFields):
+    """Fields to change (JSON merge patch: absent is unchanged, null clears)."""
+
+    name: Name | None = None
+    address: str | None = Field(default=None, min_length=1, max_length=1000)
+    reason: str | None = Field(default=None, max_length=1000, description="Why, for the audit history.")
+
+
+def flat_values(body: BaseModel) -> dict[str, Any]:
+    """The domain's flat field values for the fields a request set (nested objects spread out)."""
+    values: dict[str, Any] = {}
+    for key in body.model_fields_set:
+        value = getattr(body, key)
+        if key in {"country", "reason"}:
+            continue
+        if key == "workforce":
+            parts = value.model_fields_set if value is not None else {"total", "women", "men", "migrants"}
+            for part in parts:
+                values[f"workers_{part}"] = getattr(value, part) if value is not None else None
+        elif key == "location":
+            values["latitude"] = value.latitude if value is not None else None
+            values["longitude"] = value.longitude if value is not None else None
+        elif key == "external_ids":
+            names = value.model_fields_set if value is not None else set(ExternalIds.model_fields)
+            for name in names:
+                values[name] = getattr(value, name) if value is not None else None
+        elif key == "contacts":
+            values["contacts"] = tuple(Contact(**c.model_dump()) for c in value or ())
+        elif key == "aliases":
+            values["aliases"] = tuple(value or ())
+        else:
+            values[key] = value
+    return values
+
+
+class ExternalIdsOut(BaseModel):
+    os_id: str | None
+    slcp_facility_id: str | None
+    national_registration: str | None
+    customs_list_entry: str | None
+    former: list[dict[str, str]] = Field(description="Ids gained from factories merged into this one.")
+
+
+class FactoryBasic(BaseModel):
+    """What buyers and service clients see: names, country, sector, status, external ids."""
+
+    id: uuid.UUID
+    name: str
+    local_name: str | None
+    aliases: list[str]
+    country: str
+    sector: Sector | None
+    status: Status
+    external_ids: ExternalIdsOut
+    version: int
+
+
+class WorkforceOut(BaseModel):
+    total: int | None
+    women: int | None
+    men: int | None
+    migrants: int | None
+
+
+class ContactOut(BaseModel):
+    name: str
+    role: str | None
+    email: str | None
+    phone: str | None
+
+
+class FactoryFull(FactoryBasic):
+    """The whole record: staff of the factory's country, and the factory's own users."""
+
+    address: str
+    province: str | None
+    location: Location | None
+    factory_type: FactoryType | None
+    group_name: str | None
+    ownership: Ownership | None
+    investor_country: str | None
+    workforce: WorkforceOut
+    union_present: bool | None
+    committee_present: bool | None
+    contacts: list[ContactOut]
+    joined_via: JoinedVia
+    service_package: str | None
+    start_date: date | None
+    registered_at: datetime
+    updated_at: datetime
+
+
+def basic_of(factory: Factory) -> dict[str, Any]:
+    return {
+        "id": factory.id,
+        "name": factory.name,
+        "local_name": factory.local_name,
+        "aliases": list(factory.aliases),
+        "country": factory.country,
+        "sector": factory.sector,
+        "status": factory.status,
+        "external_ids": {
+            "os_id": factory.os_id,
+            "slcp_facility_id": factory.slcp_facility_id,
+            "national_registration": factory.national_registration,
+            "customs_list_entry": factory.customs_list_entry,
+            "former": [{"field": k, "value": v} for k, v in factory.former_external_ids],
+        },
+        "version": factory.version,
+    }
+
+
+def full_of(factory: Factory) -> dict[str, Any]:
+    return {
+        **basic_of(factory),
+        "address": factory.address,
+        "province": factory.province,
+        "location": (
+            {"latitude": factory.latitude, "longitude": factory.longitude} if factory.latitude is not None else None
+        ),
+        "factory_type": factory.factory_type,
+        "group_name": factory.group_name,
+        "ownership": factory.ownership,
+        "investor_country": factory.investor_country,
+        "workforce": {
+            "total": factory.workers_total,
+            "women": factory.workers_women,
+            "men": factory.workers_men,
+            "migrants": factory.workers_migrants,
+        },
+        "union_present": factory.union_present,
+        "committee_present": factory.committee_present,
+        "contacts": [c.__dict__ for c in factory.contacts],
+        "joined_via": factory.joined_via,
+        "service_package": factory.service_package,
+        "start_date": factory.start_date,
+        "registered_at": factory.registered_at,
+        "updated_at": factory.updated_at,
+    }
+
+
+class RegistrationResult(BaseModel):
+    """What became of a registration: a new factory, the one the registry already holds, or a review item."""
+
+    outcome: Literal["created", "matched", "needs_review"]
+    factory: FactoryFull | None = Field(description="The created or matched factory; null while under review.")
+    score: float | None = Field(description="Similarity (0-100) of the nearest existing factory, when there is one.")
+    matched_on: str | None = Field(description="`name_address`, or the external id that matched.")
+    review_id: uuid.UUID | None = None
+    candidate_id: uuid.UUID | None = Field(default=None, description="The factory a person must compare it with.")
+
+
+class Enrol(_Strict):
+    change: Literal["enrolled"]
+    service_package: str = Field(min_length=1, max_length=100, examples=["core"])
+    start_date: date
+
+
+class Activate(_Strict):
+    change: Literal["activated"]
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class Suspend(_Strict):
+    change: Literal["suspended"]
+    suspension_reason: SuspensionReason
+    reason: str | None = Field(default=None, max_length=1000, description="Required when the reason is `other`.")
+
+
+class Reactivate(_Strict):
+    change: Literal["reactivated"]
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class Exit(_Strict):
+    change: Literal["exited"]
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+StatusChangeIn = Annotated[Enrol | Activate | Suspend | Reactivate | Exit, Field(discriminator="change")]
+
+
+class StatusChangeOut(BaseModel):
+    factory_id: uuid.UUID = Field(description="The factory it happened to (a merged one's history is included).")
+    change: str
+    from_status: Status
+    to_status: Status
+    at: datetime
+    by: str
+    reason: str | None
+    suspension_reason: SuspensionReason | None
+    service_package: str | None
+    start_date: date | None
+
+
+class MergeIn(_Strict):
+    merged_id: uuid.UUID = Field(description="The duplicate; it redirects to this factory from now on.")
+    reason: str | None = Field(default=None, max_length=1000)

@@ -1,0 +1,255 @@
+"""People decide what matching could not: review items (possible duplicates) and factories' change proposals."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, select
+
+from registry.adapters import repository as repo
+from registry.adapters.tables import IMPORT_ROWS, PROPOSALS, REVIEWS, SCHEMA
+from registry.domain import factory as rules
+from registry.domain.factory import PROPOSABLE_FIELDS, Contact, FactoryRuleError
+from registry.service.access import check_staff, is_own_factory
+from registry.service.factories import InvalidFactory, apply_update
+from registry.settings import RegistrySettings
+from servicekit.audit import record_audit
+from servicekit.auth import Principal, Role
+from servicekit.database import UnitOfWork
+from servicekit.errors import Conflict, Forbidden, NotFound
+from servicekit.pagination import PageParams, paginate, resolve_sort
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def list_reviews(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    settings: RegistrySettings,
+    status: str | None,
+    import_job_id: uuid.UUID | None,
+    page: PageParams,
+) -> tuple[list[dict[str, Any]], str | None]:
+    check_staff(principal, settings.country)
+    order = resolve_sort(page.sort, {"created_at": (REVIEWS.c.created_at, REVIEWS.c.id)}, "created_at")
+    conditions = []
+    if Role.ADMIN not in principal.roles:
+        conditions.append(REVIEWS.c.country == principal.country)
+    if status:
+        conditions.append(REVIEWS.c.status == status)
+    if import_job_id:
+        conditions.append(REVIEWS.c.import_job_id == import_job_id)
+    stmt = select(REVIEWS).where(and_(*conditions)) if conditions else select(REVIEWS)
+    rows, cursor = await paginate(uow.session, stmt, order, page)
+    return [dict(r._mapping) for r in rows], cursor
+
+
+async def _load_review(uow: UnitOfWork, principal: Principal, review_id: uuid.UUID) -> dict[str, Any]:
+    row = (await uow.session.execute(select(REVIEWS).where(REVIEWS.c.id == review_id).with_for_update())).first()
+    if row is None or not principal.is_staff_of(row._mapping["country"]):
+        raise NotFound(f"No review item {review_id}.")
+    return dict(row._mapping)
+
+
+async def get_review(uow: UnitOfWork, *, principal: Principal, review_id: uuid.UUID) -> dict[str, Any]:
+    return await _load_review(uow, principal, review_id)
+
+
+async def decide_review(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    settings: RegistrySettings,
+    review_id: uuid.UUID,
+    same_factory: bool,
+    note: str | None,
+) -> dict[str, Any]:
+    """Confirm (it is the candidate: linked) or reject (a different factory: created now)."""
+    review = await _load_review(uow, principal, review_id)
+    check_staff(principal, settings.country, review["country"])
+    if review["status"] != "open":
+        raise Conflict(f"Review item {review_id} was already {review['status']}.", current_status=review["status"])
+    now = _now()
+    if same_factory:
+        candidate = await repo.load(uow.session, review["candidate_id"])
+        assert candidate is not None
+        factory_id = candidate.merged_into or candidate.id
+        status, action = "confirmed", "factory.match_confirmed"
+    else:
+        submitted = dict(review["submitted"])
+        if "contacts" in submitted:
+            submitted["contacts"] = tuple(Contact(**c) for c in submitted["contacts"])
+        if "aliases" in submitted:
+            submitted["aliases"] = tuple(submitted["aliases"])
+        try:
+            factory, event = rules.register(country=review["country"], values=submitted, now=now)
+        except FactoryRuleError as exc:
+            raise InvalidFactory(exc) from exc
+        conflicts = await repo.external_id_conflicts(uow.session, factory)
+        if conflicts:
+            field, holder = next(iter(conflicts.items()))
+            raise Conflict(f"Factory {holder} already carries this {field}; confirm the match instead.", field=field)
+        await repo.insert_factories(uow.session, [factory])
+        uow.emit(event, country=factory.country)
+        factory_id = factory.id
+        status, action = "rejected", "factory.match_rejected"
+    await uow.session.execute(
+        REVIEWS.update()
+        .where(REVIEWS.c.id == review_id)
+        .values(status=status, decided_at=now, decided_by=principal.subject, decision_note=note, factory_id=factory_id)
+    )
+    if review["import_job_id"] is not None:
+        await uow.session.execute(
+            IMPORT_ROWS.update()
+            .where(IMPORT_ROWS.c.job_id == review["import_job_id"], IMPORT_ROWS.c.line == review["import_line"])
+            .values(factory_id=factory_id)
+        )
+    await record_audit(
+        uow.session,
+        schema=SCHEMA,
+        actor=principal,
+        action=action,
+        entity_type="match_review",
+        entity_id=str(review_id),
+        reason=note,
+        details={"factory_id": str(factory_id), "candidate_id": str(review["candidate_id"])},
+    )
+    await uow.commit()
+    return {**review, "status": status, "decided_at": now, "decided_by": principal.subject, "factory_id": factory_id}
+
+
+# ---- change proposals ---------------------------------------------------------------------------------------
+
+
+async def propose(
+    uow: UnitOfWork, *, principal: Principal, factory_id: uuid.UUID, values: dict[str, Any], note: str | None
+) -> dict[str, Any]:
+    """A factory's own users propose a new name or address; staff approve or reject it."""
+    factory = await repo.load(uow.session, factory_id)
+    if factory is None or not (is_own_factory(principal, factory) or principal.is_staff_of(factory.country)):
+        raise NotFound(f"No factory {factory_id}.")
+    if factory.merged_into is not None:
+        raise Conflict(f"Factory {factory_id} was merged into {factory.merged_into}.")
+    unknown = set(values) - PROPOSABLE_FIELDS
+    if unknown:
+        raise Forbidden(f"A factory may propose changes to {sorted(PROPOSABLE_FIELDS)} only, not {sorted(unknown)}.")
+    try:
+        _, event, diff = rules.update(factory, values=values, now=_now())
+    except FactoryRuleError as exc:
+        raise InvalidFactory(exc) from exc
+    if event is None:
+        raise Conflict("The proposal changes nothing: the record already says this.")
+    row = {
+        "id": uuid.uuid4(),
+        "factory_id": factory.id,
+        "country": factory.country,
+        "status": "open",
+        "proposed": diff,
+        "based_on_version": factory.version,
+        "note": note,
+        "proposed_at": _now(),
+        "proposed_by": principal.subject,
+    }
+    await uow.session.execute(PROPOSALS.insert().values(**row))
+    await record_audit(
+        uow.session,
+        schema=SCHEMA,
+        actor=principal,
+        action="factory.change_proposed",
+        entity_type="factory",
+        entity_id=str(factory.id),
+        reason=note,
+        details={"proposal_id": str(row["id"]), "fields": sorted(diff)},
+    )
+    await uow.commit()
+    return {**row, "decided_at": None, "decided_by": None, "decision_note": None}
+
+
+async def list_proposals(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    status: str | None,
+    factory_id: uuid.UUID | None,
+    page: PageParams,
+) -> tuple[list[dict[str, Any]], str | None]:
+    order = resolve_sort(page.sort, {"proposed_at": (PROPOSALS.c.proposed_at, PROPOSALS.c.id)}, "proposed_at")
+    conditions = []
+    if Role.ADMIN in principal.roles:
+        pass
+    elif Role.STAFF in principal.roles and principal.country:
+        conditions.append(PROPOSALS.c.country == principal.country)
+    elif Role.FACTORY in principal.roles and principal.organisation_id:
+        try:
+            conditions.append(PROPOSALS.c.factory_id == uuid.UUID(principal.organisation_id))
+        except ValueError:
+            return [], None
+    else:
+        raise Forbidden("Only staff and factories see change proposals.")
+    if status:
+        conditions.append(PROPOSALS.c.status == status)
+    if factory_id:
+        conditions.append(PROPOSALS.c.factory_id == factory_id)
+    rows, cursor = await paginate(uow.session, select(PROPOSALS).where(and_(*conditions)), order, page)
+    return [dict(r._mapping) for r in rows], cursor
+
+
+async def decide_proposal(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    settings: RegistrySettings,
+    proposal_id: uuid.UUID,
+    approve: bool,
+    note: str | None,
+) -> dict[str, Any]:
+    row = (await uow.session.execute(select(PROPOSALS).where(PROPOSALS.c.id == proposal_id).with_for_update())).first()
+    if row is None or not principal.is_staff_of(row._mapping["country"]):
+        raise NotFound(f"No change proposal {proposal_id}.")
+    proposal = dict(row._mapping)
+    check_staff(principal, settings.country, proposal["country"])
+    if proposal["status"] != "open":
+        raise Conflict(
+            f"Change proposal {proposal_id} was already {proposal['status']}.", current_status=proposal["status"]
+        )
+    now = _now()
+    status = "approved" if approve else "rejected"
+    await uow.session.execute(
+        PROPOSALS.update()
+        .where(PROPOSALS.c.id == proposal_id)
+        .values(status=status, decided_at=now, decided_by=principal.subject, decision_note=note)
+    )
+    decided = {**proposal, "status": status, "decided_at": now, "decided_by": principal.subject, "decision_note": note}
+    if not approve:
+        await record_audit(
+            uow.session,
+            schema=SCHEMA,
+            actor=principal,
+            action="factory.change_rejected",
+            entity_type="factory",
+            entity_id=str(proposal["factory_id"]),
+            reason=note,
+            details={"proposal_id": str(proposal_id)},
+        )
+        await uow.commit()
+        return decided
+    factory = await repo.load(uow.session, proposal["factory_id"], for_update=True)
+    assert factory is not None
+    if factory.merged_into is not None:
+        raise Conflict(f"Factory {factory.id} was merged into {factory.merged_into}; the proposal no longer applies.")
+    await apply_update(
+        uow,
+        principal,
+        replace(factory),
+        proposal["proposed"],
+        reason=note or f"change proposal {proposal_id}",
+        action="factory.change_approved",
+    )
+    await uow.commit()  # apply_update commits only when something changed
+    return decided
