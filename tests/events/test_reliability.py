@@ -138,13 +138,17 @@ async def test_sigterm_finishes_the_batch_commits_and_leaves_the_group(
             process.send_signal(signal.SIGTERM)
             assert process.wait(30) == -signal.SIGTERM  # uvicorn re-raises the signal after its graceful shutdown
             assert time.monotonic() - started < 15
-            process = start_consumer()
             factory_ids = await writer
+            # Written while no consumer runs, so the successor has work however fast its predecessor was.
+            later_ids = await write_factories(registry, token, factories=10, renames=0)
+            process = start_consumer()
             applied = await wait_until(
                 lambda: applied_versions(test_platform, factory_ids), complete([1, 2, 3, 4]), timeout=60
             )
+            later = await wait_until(lambda: applied_versions(test_platform, later_ids), complete([1]), timeout=60)
             metrics = await _metrics(port)
         assert sum(len(v) for v in applied.values()) == 400
+        assert sum(len(v) for v in later.values()) == 10
         # The stopped consumer committed the offsets of everything whose effects it committed, so its successor
         # saw no repeat. (Tansu lets the successor in only after about two session timeouts even so: BROKER.md.)
         assert metric_value(metrics, "events_duplicates_skipped_total") == 0

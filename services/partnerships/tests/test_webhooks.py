@@ -523,9 +523,11 @@ async def test_names_are_judged_by_every_address_they_resolve_to_now_and_at_deli
         assert (
             await service.client.delete(f"/v1/webhook-endpoints/{created.json()['id']}", headers=headers)
         ).status_code == 204
-    [attempt] = message["attempt_log"]
-    assert attempt["status_code"] is None and attempt["latency_ms"] is None
-    assert attempt["error"].startswith("refused: hooks.example.org resolves to 127.0.0.1")
+    # Retries run in milliseconds here, so a loaded machine may log a second refusal before the delete.
+    assert message["attempt_log"]
+    for attempt in message["attempt_log"]:
+        assert attempt["status_code"] is None and attempt["latency_ms"] is None
+        assert attempt["error"].startswith("refused: hooks.example.org resolves to 127.0.0.1")
 
 
 async def test_without_private_targets_the_connection_goes_to_the_checked_address() -> None:
