@@ -67,6 +67,7 @@ class Receiver:
     secrets: dict[str, list[str]] = field(default_factory=dict)  # path -> secrets that must each verify
     replies: dict[str, list[int]] = field(default_factory=dict)
     always: dict[str, int] = field(default_factory=dict)
+    retry_after: dict[str, str] = field(default_factory=dict)  # path -> Retry-After sent with every non-2xx
     deliveries: list[Delivery] = field(default_factory=list)
 
     def url(self, path: str) -> str:
@@ -97,9 +98,10 @@ class Receiver:
         queued = self.replies.get(path)
         status = queued.pop(0) if queued else self.always.get(path, 204)
         answer = b"" if status == 204 else b"ok"  # a 204 has no body
-        await send(
-            {"type": "http.response.start", "status": status, "headers": [(b"content-length", b"%d" % len(answer))]}
-        )
+        reply_headers = [(b"content-length", b"%d" % len(answer))]
+        if status >= 300 and path in self.retry_after:
+            reply_headers.append((b"retry-after", self.retry_after[path].encode()))
+        await send({"type": "http.response.start", "status": status, "headers": reply_headers})
         await send({"type": "http.response.body", "body": answer})
 
 
@@ -344,6 +346,22 @@ async def test_a_500_is_retried_with_backoff_until_it_succeeds(
     assert len({d.headers["webhook-id"] for d in got}) == 1  # one message id across retries
     assert all(d.verified_with == 1 for d in got)
     assert (await service.endpoint(headers, endpoint["id"]))["consecutive_failures"] == 0
+
+
+async def test_a_receiver_that_asks_for_time_with_retry_after_gets_it(
+    service: Service, receiver: Receiver, test_platform: TestPlatform
+) -> None:
+    buyer_id, headers = a_buyer(test_platform)
+    endpoint = await register(service, receiver, headers, "/busy")
+    receiver.replies["/busy"] = [429]
+    receiver.retry_after["/busy"] = "1"  # the schedule alone would retry after 5 ms here
+    await service.enqueue(buyers=[buyer_id])
+    [message] = await settled(service, headers, endpoint["id"], all_delivered(1))
+
+    assert [a["status_code"] for a in message["attempt_log"]] == [429, 204]
+    assert message["attempt_log"][0]["error"] == "HTTP 429: ok (asked to retry after 1 s)"
+    first, second = (datetime.fromisoformat(a["at"]) for a in message["attempt_log"])
+    assert second - first >= timedelta(seconds=1)
 
 
 async def test_a_failing_endpoint_is_disabled_with_a_notice_and_its_messages_skipped(
@@ -653,6 +671,22 @@ def test_the_retry_schedule_spans_about_a_day() -> None:
     assert timedelta(hours=23) < sum(delays, timedelta()) <= timedelta(hours=24)
     assert all(a <= b for a, b in itertools.pairwise(delays))
     assert rules.next_delay(2, scale=0.5) == timedelta(seconds=15)
+
+
+def test_retry_after_stretches_the_schedule_within_bounds() -> None:
+    now = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+    assert rules.parse_retry_after(429, "120", now) == timedelta(minutes=2)
+    assert rules.parse_retry_after(503, "Sun, 22 Nov 2026 08:00:30 GMT", now) == timedelta(seconds=30)
+    assert rules.parse_retry_after(503, "Sun, 22 Nov 2026 07:00:00 GMT", now) == timedelta(0)  # already past
+    assert rules.parse_retry_after(500, "120", now) is None  # only 429 and 503 carry it
+    assert rules.parse_retry_after(429, "soon", now) is None
+    assert rules.parse_retry_after(429, "-5", now) is None
+    assert rules.parse_retry_after(429, None, now) is None
+
+    assert rules.next_delay(1, retry_after=timedelta(minutes=2)) == timedelta(minutes=2)
+    assert rules.next_delay(6, retry_after=timedelta(minutes=2)) == timedelta(hours=1)  # never below the schedule
+    assert rules.next_delay(1, retry_after=timedelta(days=3)) == rules.MAX_RETRY_AFTER
+    assert rules.next_delay(rules.MAX_ATTEMPTS, retry_after=timedelta(seconds=1)) is None  # still gives up
 
 
 def test_failures_in_a_row_reset_on_success() -> None:

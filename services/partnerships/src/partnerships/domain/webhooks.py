@@ -13,6 +13,7 @@ DNS lookups happen in the service layer; here only the resulting addresses are j
 from __future__ import annotations
 
 import base64
+import email.utils
 import hashlib
 import hmac
 import ipaddress
@@ -218,16 +219,44 @@ RETRY_SCHEDULE: tuple[timedelta, ...] = (
 MAX_ATTEMPTS = len(RETRY_SCHEDULE) + 1
 
 
-def next_delay(attempt: int, *, scale: float = 1.0) -> timedelta | None:
+# A receiver's Retry-After is honoured up to this: longer would let one answer park a message for the whole day.
+MAX_RETRY_AFTER = timedelta(hours=1)
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+def next_delay(attempt: int, *, scale: float = 1.0, retry_after: timedelta | None = None) -> timedelta | None:
     """How long after failed attempt number `attempt` (1 = the first) to try again; None: give up.
 
-    `scale` shrinks the whole schedule (tests run it in milliseconds).
+    `scale` shrinks the whole schedule (tests run it in milliseconds). A receiver that asked for more time
+    (`retry_after`, see `parse_retry_after`) gets it, up to `MAX_RETRY_AFTER`; never less than the schedule.
     """
     if attempt < 1:
         raise ValueError("attempts are counted from 1")
     if attempt > len(RETRY_SCHEDULE):
         return None
-    return RETRY_SCHEDULE[attempt - 1] * scale
+    scheduled = RETRY_SCHEDULE[attempt - 1] * scale
+    if retry_after is None:
+        return scheduled
+    return max(scheduled, min(retry_after, MAX_RETRY_AFTER))
+
+
+def parse_retry_after(status_code: int | None, value: str | None, now: datetime) -> timedelta | None:
+    """The wait a 429 or 503 asks for in its Retry-After header (RFC 9110 §10.2.3): seconds or an HTTP date.
+
+    None when there is no usable header or the status does not carry one; a date in the past means no wait.
+    """
+    if status_code not in RETRY_AFTER_STATUSES or not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None  # an HTTP date is always GMT; one without a zone is not one
+    return max(when - now, timedelta(0))
 
 
 def is_success(status_code: int | None) -> bool:

@@ -550,6 +550,7 @@ class Outcome:
     status_code: int | None
     latency_ms: float | None
     error: str | None
+    retry_after: timedelta | None = None  # what the receiver asked for (429 or 503 with Retry-After)
 
     @property
     def ok(self) -> bool:
@@ -680,11 +681,14 @@ class WebhookSender:
                 finally:
                     pool.in_flight -= 1
             latency = (time.perf_counter() - started) * 1000
-            error = None
+            error, retry_after = None, None
             if not rules.is_success(response.status_code):
                 snippet = bytes(received[:200]).decode("utf-8", "replace").strip()
                 error = f"HTTP {response.status_code}" + (f": {snippet}" if snippet else "")
-            return Outcome(at, response.status_code, round(latency, 3), error)
+                retry_after = rules.parse_retry_after(response.status_code, response.headers.get("retry-after"), at)
+                if retry_after is not None:
+                    error = f"{error} (asked to retry after {retry_after.total_seconds():g} s)"[:MAX_ERROR_CHARS]
+            return Outcome(at, response.status_code, round(latency, 3), error, retry_after)
         except rules.TargetRefused as exc:
             return Outcome(at, None, None, f"refused: {exc}")
         except httpx.TimeoutException:
@@ -990,7 +994,11 @@ class WebhookWorker:
                 url=message.url, signing=signing, msg_id=str(message.id), body=message.body, dns=dns
             )
             scale = self.settings.webhook_backoff_scale
-            delay = None if outcome.ok else rules.next_delay(message.attempts + 1, scale=scale)
+            delay = (
+                None
+                if outcome.ok
+                else rules.next_delay(message.attempts + 1, scale=scale, retry_after=outcome.retry_after)
+            )
             self._ended.append(
                 Attempt(
                     message_id=message.id,
