@@ -208,8 +208,7 @@ def dlq_list(topic: TopicOption = None, group: GroupOption = None, event_id: Eve
     for letter in letters:
         typer.echo(
             f"{letter.original_topic}  group={letter.group}  id={letter.event_id}  type={letter.header('ce_type')}\n"
-            f"  at={letter.header('x-dlq-at')}  attempts={letter.header('x-dlq-attempts')}  "
-            f"reason={letter.header('x-dlq-reason')}\n  error={letter.header('x-dlq-error')}"
+            f"  at={letter.failed_at}  attempts={letter.attempts}  reason={letter.reason}\n  error={letter.error}"
         )
     typer.echo(f"{len(letters)} dead letter(s)")
 

@@ -30,6 +30,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert
 
 from betterwork_contracts import IntegrationEvent
+from messaging.dlq import dead_letter_headers
 from messaging.envelope import Envelope
 from messaging.errors import InvalidPayload, PermanentEventError, UnknownEventType, is_transient
 from messaging.metrics import MessagingMetrics
@@ -400,20 +401,18 @@ class EventConsumer:
         stop: asyncio.Event,
     ) -> None:
         reason = getattr(error, "reason", "handler-failed")
-        detail = f"{type(error).__name__}: {error}"[:2000]
         topic = dlq_topic(record.topic, self.config.group)
-        headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("x-dlq-")]
-        headers += [
-            ("x-dlq-reason", reason.encode()),
-            ("x-dlq-error", detail.encode()),
-            ("x-dlq-error-type", type(error).__name__.encode()),
-            ("x-dlq-original-topic", record.topic.encode()),
-            ("x-dlq-original-partition", str(record.partition).encode()),
-            ("x-dlq-original-offset", str(record.offset).encode()),
-            ("x-dlq-group", self.config.group.encode()),
-            ("x-dlq-attempts", str(attempts).encode()),
-            ("x-dlq-at", datetime.now(UTC).isoformat().encode()),
-        ]
+        headers = dead_letter_headers(
+            record.headers or (),
+            reason=reason,
+            error=error,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            group=self.config.group,
+            attempts=attempts,
+            at=datetime.now(UTC),
+        )
         delay = 0.5
         while True:  # the offset must not be committed before the dead letter is safely stored
             try:
@@ -436,7 +435,7 @@ class EventConsumer:
             record.partition,
             record.offset,
             attempts,
-            detail,
+            f"{type(error).__name__}: {error}",
             extra={"dlq_topic": topic, "dlq_reason": reason},
         )
         self.progress.mark()

@@ -10,11 +10,44 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 DLQ_MARKER = ".dlq."
+HEADER_PREFIX = "x-dlq-"  # every header a dead letter adds; a replay strips them
+
+
+def dead_letter_headers(
+    original: Iterable[tuple[str, bytes]],
+    *,
+    reason: str,
+    error: BaseException,
+    topic: str,
+    partition: int,
+    offset: int,
+    group: str,
+    attempts: int,
+    at: datetime,
+) -> list[tuple[str, bytes]]:
+    """The original record's headers plus why and where it failed (the one place these names are written)."""
+    added = {
+        "reason": reason,
+        "error": f"{type(error).__name__}: {error}"[:2000],
+        "error-type": type(error).__name__,
+        "original-topic": topic,
+        "original-partition": str(partition),
+        "original-offset": str(offset),
+        "group": group,
+        "attempts": str(attempts),
+        "at": at.isoformat(),
+    }
+    return without_dead_letter_headers(original) + [(HEADER_PREFIX + k, v.encode()) for k, v in added.items()]
+
+
+def without_dead_letter_headers(headers: Iterable[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    return [(k, v) for k, v in headers if not k.startswith(HEADER_PREFIX)]
 
 
 @dataclass(frozen=True)
@@ -38,11 +71,27 @@ class DeadLetter:
 
     @property
     def original_topic(self) -> str:
-        return self.header("x-dlq-original-topic") or self.dlq_topic.split(DLQ_MARKER, 1)[0]
+        return self.header(HEADER_PREFIX + "original-topic") or self.dlq_topic.split(DLQ_MARKER, 1)[0]
 
     @property
     def group(self) -> str:
-        return self.header("x-dlq-group") or self.dlq_topic.split(DLQ_MARKER, 1)[1]
+        return self.header(HEADER_PREFIX + "group") or self.dlq_topic.split(DLQ_MARKER, 1)[1]
+
+    @property
+    def reason(self) -> str | None:
+        return self.header(HEADER_PREFIX + "reason")
+
+    @property
+    def error(self) -> str | None:
+        return self.header(HEADER_PREFIX + "error")
+
+    @property
+    def attempts(self) -> str | None:
+        return self.header(HEADER_PREFIX + "attempts")
+
+    @property
+    def failed_at(self) -> str | None:
+        return self.header(HEADER_PREFIX + "at")
 
 
 async def dead_letter_topics(bootstrap_servers: str, *, timeout_s: float = 10) -> list[str]:
@@ -95,7 +144,7 @@ async def replay(bootstrap_servers: str, letters: Iterable[DeadLetter], *, timeo
     try:
         await asyncio.wait_for(producer.start(), timeout_s)
         for letter in letters:
-            headers = [(k, v) for k, v in letter.headers if not k.startswith("x-dlq-")]
+            headers = without_dead_letter_headers(letter.headers)
             headers.append(("x-replayed-from", f"{letter.dlq_topic}@{letter.partition}:{letter.offset}".encode()))
             await asyncio.wait_for(
                 producer.send_and_wait(letter.original_topic, value=letter.value, key=letter.key, headers=headers),

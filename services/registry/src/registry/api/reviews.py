@@ -77,30 +77,12 @@ async def get_review(review_id: uuid.UUID, request: Request, principal: StaffPri
 async def confirm_review(
     review_id: uuid.UUID, body: Decision, request: Request, principal: StaffPrincipal
 ) -> ReviewOut:
-    async with database_of(request).unit_of_work() as uow:
-        decided = await reviews.decide_review(
-            uow,
-            principal=principal,
-            settings=settings_of(request),
-            review_id=review_id,
-            same_factory=True,
-            note=body.note,
-        )
-    return ReviewOut(**decided)
+    return await _decide_review(request, principal, review_id, body, same_factory=True)
 
 
 @router.post("/v1/match-reviews/{review_id}/reject", summary="It is a different factory: create it")
 async def reject_review(review_id: uuid.UUID, body: Decision, request: Request, principal: StaffPrincipal) -> ReviewOut:
-    async with database_of(request).unit_of_work() as uow:
-        decided = await reviews.decide_review(
-            uow,
-            principal=principal,
-            settings=settings_of(request),
-            review_id=review_id,
-            same_factory=False,
-            note=body.note,
-        )
-    return ReviewOut(**decided)
+    return await _decide_review(request, principal, review_id, body, same_factory=False)
 
 
 class ProposalIn(BaseModel):
@@ -164,21 +146,33 @@ async def list_proposals(
 async def approve_proposal(
     proposal_id: uuid.UUID, body: Decision, request: Request, principal: StaffPrincipal
 ) -> ProposalOut:
-    async with database_of(request).unit_of_work() as uow:
-        row = await reviews.decide_proposal(
-            uow,
-            principal=principal,
-            settings=settings_of(request),
-            proposal_id=proposal_id,
-            approve=True,
-            note=body.note,
-        )
-    return ProposalOut(**row)
+    return await _decide_proposal(request, principal, proposal_id, body, approve=True)
 
 
 @router.post("/v1/change-proposals/{proposal_id}/reject", summary="Refuse a proposed change")
 async def reject_proposal(
     proposal_id: uuid.UUID, body: Decision, request: Request, principal: StaffPrincipal
+) -> ProposalOut:
+    return await _decide_proposal(request, principal, proposal_id, body, approve=False)
+
+
+async def _decide_review(
+    request: Request, principal: Principal, review_id: uuid.UUID, body: Decision, *, same_factory: bool
+) -> ReviewOut:
+    async with database_of(request).unit_of_work() as uow:
+        decided = await reviews.decide_review(
+            uow,
+            principal=principal,
+            settings=settings_of(request),
+            review_id=review_id,
+            same_factory=same_factory,
+            note=body.note,
+        )
+    return ReviewOut(**decided)
+
+
+async def _decide_proposal(
+    request: Request, principal: Principal, proposal_id: uuid.UUID, body: Decision, *, approve: bool
 ) -> ProposalOut:
     async with database_of(request).unit_of_work() as uow:
         row = await reviews.decide_proposal(
@@ -186,7 +180,7 @@ async def reject_proposal(
             principal=principal,
             settings=settings_of(request),
             proposal_id=proposal_id,
-            approve=False,
+            approve=approve,
             note=body.note,
         )
     return ProposalOut(**row)
