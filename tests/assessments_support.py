@@ -12,9 +12,17 @@ import yaml
 
 from devstack.pytest_plugin import TestPlatform
 from servicekit.auth import Role
-from tests.events.support import connect_as
+from tests.events.support import connect_as, fetch
 
 DATA = Path(__file__).resolve().parents[1] / "services" / "assessments" / "src" / "assessments" / "data"
+
+
+async def status_in_assessments(platform: TestPlatform, factory_id: uuid.UUID) -> str | None:
+    """The factory's enrolment status in assessments' read model (None until registry's event arrives)."""
+    rows = await fetch(
+        platform, "assessments", "SELECT status FROM assessments.factory_ref WHERE factory_id = $1", factory_id
+    )
+    return rows[0]["status"] if rows else None
 
 
 def kh_tool() -> dict[str, Any]:

@@ -26,7 +26,7 @@ from starlette.routing import Route
 from devstack.broker import TansuBroker
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from servicekit.auth import Role
-from tests.assessments_support import all_compliant, kh_tool, move, schedule
+from tests.assessments_support import all_compliant, kh_tool, move, schedule, status_in_assessments
 from tests.events.support import fetch, new_factory, wait_until
 from tests.events.test_reliability import on
 
@@ -133,18 +133,11 @@ async def test_consent_entitlement_report_alert_and_revocation_across_three_serv
             receiver.secret = endpoint.json()["secret"]
 
             # An assessment is released: the buyer can read it.
-            await wait_until(lambda: factory_known_to("assessments"), bool, timeout=60)
-
-            async def enrolled_in_assessments() -> Any:
-                rows = await fetch(
-                    test_platform,
-                    "assessments",
-                    "SELECT status FROM assessments.factory_ref WHERE factory_id = $1",
-                    uuid.UUID(factory_id),
-                )
-                return rows[0]["status"] if rows else None
-
-            await wait_until(enrolled_in_assessments, lambda s: s == "enrolled", timeout=60)
+            await wait_until(
+                lambda: status_in_assessments(test_platform, uuid.UUID(factory_id)),
+                lambda s: s == "enrolled",
+                timeout=60,
+            )
             assessment = await schedule(assessments, staff, uuid.UUID(factory_id))
             aid = assessment["id"]
             await move(assessments, staff, aid, "in_progress")

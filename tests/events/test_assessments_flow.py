@@ -15,8 +15,8 @@ from betterwork_contracts.events.partnerships import ReportAccessGranted, Report
 from devstack.broker import TansuBroker
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from servicekit.auth import Role
-from tests.assessments_support import all_compliant, kh_tool, move, schedule, staff
-from tests.events.support import cloudevent_headers, fetch, new_factory, produce_raw, wait_until
+from tests.assessments_support import all_compliant, kh_tool, move, schedule, staff, status_in_assessments
+from tests.events.support import cloudevent_headers, new_factory, produce_raw, wait_until
 from tests.events.test_reliability import on
 
 
@@ -37,16 +37,11 @@ async def test_an_outside_consumer_hears_of_a_zero_tolerance_finding_at_once_wit
         )
         assert enrolled.status_code == 201
 
-        async def known() -> str | None:
-            rows = await fetch(
-                test_platform,
-                "assessments",
-                "SELECT status FROM assessments.factory_ref WHERE factory_id = $1",
-                uuid.UUID(factory_id),
-            )
-            return rows[0]["status"] if rows else None
-
-        await wait_until(known, lambda status: status == "enrolled", timeout=60)
+        await wait_until(
+            lambda: status_in_assessments(test_platform, uuid.UUID(factory_id)),
+            lambda status: status == "enrolled",
+            timeout=60,
+        )
         assessment = await schedule(assessments, headers, uuid.UUID(factory_id))
         assert (await move(assessments, headers, assessment["id"], "in_progress")).status_code == 200
 

@@ -220,7 +220,7 @@ async def list_assessments(
         "-start_date",
     )
     conditions = []
-    if Role.ADMIN not in principal.roles:
+    if not principal.is_admin:
         if Role.STAFF in principal.roles and principal.country:
             conditions.append(ASSESSMENT.c.country == principal.country)
         elif Role.FACTORY in principal.roles and principal.organisation_id:
@@ -244,7 +244,7 @@ async def list_assessments(
             ASSESSMENT.c.status.in_(["scheduled", "in_progress", "draft_submitted", "quality_checked"]),
         )
         conditions.append(late if overdue else ~late)
-    stmt = select(ASSESSMENT).where(and_(*conditions)) if conditions else select(ASSESSMENT)
+    stmt = select(ASSESSMENT).where(*conditions)
     rows, cursor = await paginate(uow.session, stmt, order, page)
     return [with_overdue(dict(r._mapping)) for r in rows], cursor
 

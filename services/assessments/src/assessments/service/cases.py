@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from assessments.adapters.tables import FACTORY_REF, FINDING, REPORT_ACCESS, SCHEMA, SLCP_IMPORT, ZT_CASE, ZT_CASE_STEP
@@ -25,7 +25,7 @@ from betterwork_contracts.events.assessments import ZeroToleranceCaseUpdated
 from betterwork_contracts.events.partnerships import ReportAccessGranted, ReportAccessRevoked
 from messaging.envelope import Envelope
 from servicekit.audit import record_audit
-from servicekit.auth import Principal, Role, check_staff
+from servicekit.auth import Principal, check_staff
 from servicekit.database import UnitOfWork
 from servicekit.errors import Conflict, NotFound, Unprocessable
 from servicekit.pagination import PageParams, paginate, resolve_sort
@@ -107,13 +107,13 @@ async def list_cases(
     check_staff(principal)
     order = resolve_sort(page.sort, {"opened_at": (ZT_CASE.c.opened_at, ZT_CASE.c.id)}, "-opened_at")
     conditions = []
-    if Role.ADMIN not in principal.roles:
+    if not principal.is_admin:
         conditions.append(ZT_CASE.c.country == principal.country)
     if status:
         conditions.append(ZT_CASE.c.status == status)
     if factory_id:
         conditions.append(ZT_CASE.c.factory_id == factory_id)
-    stmt = select(ZT_CASE).where(and_(*conditions)) if conditions else select(ZT_CASE)
+    stmt = select(ZT_CASE).where(*conditions)
     rows, cursor = await paginate(uow.session, stmt, order, page)
     cases = [_case(r._mapping) for r in rows]
     if overdue is not None:

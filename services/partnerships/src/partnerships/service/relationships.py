@@ -163,7 +163,7 @@ async def list_buyers(
         conditions.append(BUYER.c.id == own)
     if tier:
         conditions.append(BUYER.c.tier == tier)
-    rows, cursor = await paginate(uow.session, select(BUYER).where(and_(*conditions)), order, page)
+    rows, cursor = await paginate(uow.session, select(BUYER).where(*conditions), order, page)
     return [dict(r._mapping) for r in rows], cursor
 
 
@@ -389,7 +389,7 @@ async def list_links(
         conditions.append(SOURCING_LINK.c.factory_id == factory_id)
     if status:
         conditions.append(SOURCING_LINK.c.status == status)
-    rows, cursor = await paginate(uow.session, select(SOURCING_LINK).where(and_(*conditions)), order, page)
+    rows, cursor = await paginate(uow.session, select(SOURCING_LINK).where(*conditions), order, page)
     return [dict(r._mapping) for r in rows], cursor
 
 
@@ -539,7 +539,7 @@ async def list_consents(
     if current is not None:
         live = and_(CONSENT.c.revoked_at.is_(None), or_(CONSENT.c.expires_at.is_(None), CONSENT.c.expires_at > _now()))
         conditions.append(live if current else ~live)
-    rows, cursor = await paginate(uow.session, select(CONSENT).where(and_(*conditions)), order, page)
+    rows, cursor = await paginate(uow.session, select(CONSENT).where(*conditions), order, page)
     return [dict(r._mapping) for r in rows], cursor
 
 

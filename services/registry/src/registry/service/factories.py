@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from registry.adapters import repository as repo
 from registry.adapters.tables import FACTORY, PROPOSALS, REVIEWS, SCHEMA, factory_from_row, factory_values
@@ -449,12 +449,11 @@ async def search(
             conditions.append(FACTORY.c.id == uuid.UUID(own or ""))
         except ValueError:
             return [], None, View.BASIC
-    if conditions:
-        stmt = stmt.where(and_(*conditions))
+    stmt = stmt.where(*conditions)
     rows, cursor = await paginate(uow.session, stmt, order, page)
     factories = [factory_from_row(row._mapping) for row in rows]
     view = list_view(principal, filters.country.upper() if filters.country else principal.country)
-    if view is View.FULL and not filters.country and Role.ADMIN not in principal.roles:
+    if view is View.FULL and not filters.country and not principal.is_admin:
         # Staff see full records of their own country only.
         view = View.FULL if all(f.country == principal.country for f in factories) else View.BASIC
     if any(is_own_factory(principal, f) for f in factories) and len(factories) == 1:

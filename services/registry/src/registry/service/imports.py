@@ -216,7 +216,7 @@ async def get_job(uow: UnitOfWork, *, principal: Principal, job_id: uuid.UUID) -
 
 
 def _may_see(principal: Principal, job: dict[str, Any]) -> bool:
-    if Role.ADMIN in principal.roles:
+    if principal.is_admin:
         return True
     return Role.STAFF in principal.roles and job["principal"].get("country") == principal.country
 
@@ -242,7 +242,7 @@ async def list_jobs(
         page.sort or "-created_at", {"created_at": (IMPORT_JOBS.c.created_at, IMPORT_JOBS.c.id)}, "-created_at"
     )
     stmt = select(IMPORT_JOBS)
-    if Role.ADMIN not in principal.roles:
+    if not principal.is_admin:
         stmt = stmt.where(IMPORT_JOBS.c.principal["country"].astext == principal.country)
     rows, cursor = await paginate(uow.session, stmt, order, page)
     return [_with_progress(dict(r._mapping)) for r in rows], cursor
@@ -452,7 +452,7 @@ class ImportWorker:
             if "_extra_cells" in raw:
                 raise FactoryRuleError(f"the row has {raw['_extra_cells']} cell(s) more than the header")
             row = ImportRowIn.model_validate(raw)
-            if principal.country and row.country.upper() != principal.country and Role.ADMIN not in principal.roles:
+            if principal.country and row.country.upper() != principal.country and not principal.is_admin:
                 raise FactoryRuleError(f"staff of {principal.country} cannot register factories in {row.country}")
             factory, event = rules.register(country=row.country, values=row.values(), now=datetime.now(UTC))
         except ValidationError as exc:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 
 from registry.adapters import repository as repo
 from registry.adapters.tables import IMPORT_ROWS, PROPOSALS, REVIEWS, SCHEMA
@@ -39,13 +39,13 @@ async def list_reviews(
     check_staff(principal, settings.country)
     order = resolve_sort(page.sort, {"created_at": (REVIEWS.c.created_at, REVIEWS.c.id)}, "created_at")
     conditions = []
-    if Role.ADMIN not in principal.roles:
+    if not principal.is_admin:
         conditions.append(REVIEWS.c.country == principal.country)
     if status:
         conditions.append(REVIEWS.c.status == status)
     if import_job_id:
         conditions.append(REVIEWS.c.import_job_id == import_job_id)
-    stmt = select(REVIEWS).where(and_(*conditions)) if conditions else select(REVIEWS)
+    stmt = select(REVIEWS).where(*conditions)
     rows, cursor = await paginate(uow.session, stmt, order, page)
     return [dict(r._mapping) for r in rows], cursor
 
@@ -181,7 +181,7 @@ async def list_proposals(
 ) -> tuple[list[dict[str, Any]], str | None]:
     order = resolve_sort(page.sort, {"proposed_at": (PROPOSALS.c.proposed_at, PROPOSALS.c.id)}, "proposed_at")
     conditions = []
-    if Role.ADMIN in principal.roles:
+    if principal.is_admin:
         pass
     elif Role.STAFF in principal.roles and principal.country:
         conditions.append(PROPOSALS.c.country == principal.country)
@@ -196,7 +196,7 @@ async def list_proposals(
         conditions.append(PROPOSALS.c.status == status)
     if factory_id:
         conditions.append(PROPOSALS.c.factory_id == factory_id)
-    rows, cursor = await paginate(uow.session, select(PROPOSALS).where(and_(*conditions)), order, page)
+    rows, cursor = await paginate(uow.session, select(PROPOSALS).where(*conditions), order, page)
     return [dict(r._mapping) for r in rows], cursor
 
 
