@@ -7,8 +7,8 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from devstack.pytest_plugin import TestPlatform
+from devstack.testkit.database import connect_as
 from servicekit.migrations import alembic_config
-from tests.events.support import connect_as
 
 
 async def test_registry_role_cannot_read_assessments_tables(test_platform: TestPlatform) -> None:

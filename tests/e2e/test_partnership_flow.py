@@ -25,10 +25,12 @@ from starlette.routing import Route
 
 from devstack.broker import TansuBroker
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit.assessments import all_compliant, kh_tool, move, schedule, status_in_assessments
+from devstack.testkit.database import fetch
+from devstack.testkit.events import on
+from devstack.testkit.registry import new_factory
+from devstack.testkit.waiting import wait_until
 from servicekit.auth import Role
-from tests.assessments_support import all_compliant, kh_tool, move, schedule, status_in_assessments
-from tests.events.support import fetch, new_factory, wait_until
-from tests.events.test_reliability import on
 
 
 class Receiver:

@@ -14,10 +14,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from betterwork_contracts.events.partnerships import ReportAccessGranted, ReportAccessRevoked
 from devstack.broker import TansuBroker
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit.access import staff
+from devstack.testkit.assessments import all_compliant, kh_tool, move, schedule, status_in_assessments
+from devstack.testkit.events import cloudevent_headers, on, produce_raw
+from devstack.testkit.registry import new_factory
+from devstack.testkit.waiting import wait_until
 from servicekit.auth import Role
-from tests.assessments_support import all_compliant, kh_tool, move, schedule, staff, status_in_assessments
-from tests.events.support import cloudevent_headers, new_factory, produce_raw, wait_until
-from tests.events.test_reliability import on
 
 
 async def test_an_outside_consumer_hears_of_a_zero_tolerance_finding_at_once_without_evidence(

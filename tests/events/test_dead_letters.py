@@ -10,16 +10,12 @@ from typing import Any
 from betterwork_contracts.events.registry import FactoryChanges, FactoryRegistered, FactoryUpdated
 from devstack.broker import TansuBroker
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit.assessments import applied_versions
+from devstack.testkit.cli import betterwork
+from devstack.testkit.events import cloudevent_headers, produce_raw
+from devstack.testkit.registry import write_factories
+from devstack.testkit.waiting import metric_value, wait_until
 from servicekit.auth import Role
-from tests.events.support import (
-    applied_versions,
-    betterwork,
-    cloudevent_headers,
-    metric_value,
-    produce_raw,
-    wait_until,
-    write_factories,
-)
 
 
 def on(broker: TansuBroker, prefix: str, **extra: Any) -> dict[str, Any]:

@@ -16,8 +16,10 @@ from opentelemetry.trace import SpanKind
 
 from devstack.broker import TansuBroker
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit.assessments import applied_versions
+from devstack.testkit.registry import new_factory
+from devstack.testkit.waiting import wait_until
 from servicekit.auth import Role
-from tests.events.support import applied_versions, new_factory, wait_until
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 CALLER_SPAN = "b7ad6b7169203331"

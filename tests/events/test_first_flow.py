@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit.assessments import factory_ref as read_model
+from devstack.testkit.registry import new_factory, random_word
+from devstack.testkit.waiting import wait_until
 from servicekit.auth import Role
-from tests.events.support import new_factory, random_word, read_model, wait_until
 
 
 async def test_registered_and_renamed_factory_reaches_the_assessments_read_model(test_platform: TestPlatform) -> None:

@@ -10,7 +10,9 @@ from typing import Any
 from betterwork_contracts.events.registry import FactoryChanges, FactoryRegistered, FactoryUpdated
 from devstack.broker import TansuBroker
 from devstack.pytest_plugin import TestPlatform, serve_in_process
-from tests.events.support import applied_versions, fetch, wait_until
+from devstack.testkit.assessments import applied_versions
+from devstack.testkit.database import fetch
+from devstack.testkit.waiting import wait_until
 
 
 def on(broker: TansuBroker, prefix: str) -> dict[str, Any]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit.database import fetch
+from devstack.testkit.registry import new_factory
+from devstack.testkit.waiting import wait_until
 from servicekit.auth import Role
-from tests.events.support import fetch, new_factory, wait_until
 
 
 async def test_status_changes_and_merges_reach_the_assessments_read_model(test_platform: TestPlatform) -> None:

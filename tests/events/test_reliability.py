@@ -17,17 +17,11 @@ import httpx
 
 from devstack.broker import TansuBroker
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit.assessments import applied_versions
+from devstack.testkit.events import on
+from devstack.testkit.registry import write_factories
+from devstack.testkit.waiting import metric_value, wait_until
 from servicekit.auth import Role
-from tests.events.support import applied_versions, metric_value, wait_until, write_factories
-
-
-def on(broker: TansuBroker, prefix: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "kafka_bootstrap_servers": broker.bootstrap_servers,
-        "kafka_topic_prefix": prefix,
-        "kafka_request_timeout_s": 5.0,
-        **extra,
-    }
 
 
 def complete(expected: list[int]) -> Any:

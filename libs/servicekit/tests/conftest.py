@@ -14,8 +14,10 @@ from pydantic_settings import SettingsConfigDict
 
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from servicekit.app import create_service_app
+from servicekit.audit import record_audit
 from servicekit.auth import Principal, Role, require
 from servicekit.definition import ServiceDefinition
+from servicekit.edge import StaffPrincipal, StrictInput, UnitOfWorkDep
 from servicekit.settings import ServiceSettings
 
 
@@ -47,6 +49,25 @@ async def get_scoped(
     principal: Annotated[Principal, Depends(require(Role.SERVICE, scopes=("registry:read",)))],
 ) -> dict[str, str]:
     return {"subject": principal.subject}
+
+
+class NoteIn(StrictInput):
+    entity_id: str
+    commit: bool = True
+    fail_after_write: bool = False
+
+
+@sample_router.post("/notes", status_code=201)
+async def post_note(body: NoteIn, uow: UnitOfWorkDep, staff: StaffPrincipal) -> NoteIn:
+    """Writes one audit row through the request's unit of work; kept only if the route commits."""
+    await record_audit(
+        uow.session, schema="registry", actor=staff, action="note", entity_type="note", entity_id=body.entity_id
+    )
+    if body.fail_after_write:
+        raise RuntimeError("failed half-way")
+    if body.commit:
+        await uow.commit()
+    return body
 
 
 @sample_router.get("/boom")

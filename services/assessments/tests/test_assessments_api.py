@@ -15,9 +15,10 @@ import pytest
 import yaml
 
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit.access import staff
+from devstack.testkit.assessments import all_compliant, kh_tool, known_factory, move, schedule
+from devstack.testkit.database import connect_as, fetch
 from servicekit.auth import Role
-from tests.assessments_support import all_compliant, kh_tool, known_factory, move, schedule, staff
-from tests.events.support import connect_as, fetch
 
 pytestmark = pytest.mark.asyncio
 

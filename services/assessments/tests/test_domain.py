@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime, timedelta
+from importlib.resources import files
 
 import pytest
 import yaml
@@ -23,8 +24,9 @@ from assessments.domain.lifecycle import (
 from assessments.domain.slcp import export_answers, map_answers
 from assessments.domain.tool import ToolError, parse_tool, to_documents
 from assessments.domain.zero_tolerance import CaseError, CaseStatus, check_move, overdue_steps, parse_protocol
-from tests.assessments_support import DATA, kh_tool
+from devstack.testkit.assessments import kh_tool
 
+DATA = files("assessments").joinpath("data")
 GLOBAL = yaml.safe_load((DATA / "cat_global.yaml").read_text(encoding="utf-8"))
 TOOL = parse_tool(GLOBAL, kh_tool())
 ALLOWED_PAIRS = {(source, to) for to, sources in ALLOWED.items() for source in sources}

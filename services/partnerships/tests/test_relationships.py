@@ -15,10 +15,11 @@ import pytest
 from betterwork_contracts.events.assessments import ZeroToleranceCaseOpened
 from betterwork_contracts.events.invoicing import EntitlementPurchased
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit.database import connect_as, fetch
+from devstack.testkit.events import cloudevent_headers
 from messaging.envelope import Envelope
 from partnerships.service import events_in
 from servicekit.auth import Role
-from tests.events.support import cloudevent_headers, connect_as, fetch
 
 pytestmark = pytest.mark.asyncio
 

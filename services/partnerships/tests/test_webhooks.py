@@ -26,6 +26,8 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from devstack.net import free_port
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit.database import fetch
+from devstack.testkit.waiting import wait_until
 from partnerships.api import webhooks as webhooks_api
 from partnerships.app import SERVICE
 from partnerships.domain import webhooks as rules
@@ -33,7 +35,6 @@ from partnerships.service import deliveries
 from partnerships.settings import PartnershipsSettings
 from servicekit.app import create_service_app
 from servicekit.auth import Role
-from tests.events.support import fetch, wait_until
 
 DISABLE_AFTER = 4
 FAST = {

@@ -18,8 +18,10 @@ import httpx
 import pytest
 
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit.cli import betterwork
+from devstack.testkit.database import fetch
+from devstack.testkit.registry import random_word
 from servicekit.auth import Role
-from tests.events.support import betterwork, fetch, random_word
 
 pytestmark = pytest.mark.asyncio
 

@@ -11,9 +11,10 @@ import httpx
 import pytest
 
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit.database import fetch
+from devstack.testkit.registry import new_factory, random_word
 from registry.domain.factory import os_id_check_character
 from servicekit.auth import Role
-from tests.events.support import fetch, new_factory, random_word
 
 pytestmark = pytest.mark.asyncio
 

@@ -5,12 +5,17 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from advisory.settings import AdvisorySettings
+from advisory.workers import WORKERS
+from messaging.runtime import outbox_for
 from servicekit.app import create_service_app
 from servicekit.definition import ServiceDefinition
 
 
 def create_app(settings: AdvisorySettings | None = None) -> FastAPI:
-    return create_service_app(SERVICE, settings or AdvisorySettings())
+    settings = settings or AdvisorySettings()
+    return create_service_app(
+        SERVICE, settings, routers=[], event_sink=outbox_for(settings).write, lifespan_hooks=WORKERS
+    )
 
 
 SERVICE = ServiceDefinition(

@@ -4,13 +4,18 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from messaging.runtime import outbox_for
 from servicekit.app import create_service_app
 from servicekit.definition import ServiceDefinition
 from transparency.settings import TransparencySettings
+from transparency.workers import WORKERS
 
 
 def create_app(settings: TransparencySettings | None = None) -> FastAPI:
-    return create_service_app(SERVICE, settings or TransparencySettings())
+    settings = settings or TransparencySettings()
+    return create_service_app(
+        SERVICE, settings, routers=[], event_sink=outbox_for(settings).write, lifespan_hooks=WORKERS
+    )
 
 
 SERVICE = ServiceDefinition(

@@ -1,0 +1,131 @@
+"""Builders for assessments: the shipped tool, factories in its read model, assessments moved through the API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from importlib.resources import files
+from typing import Any
+
+import httpx
+import yaml
+
+from devstack.pytest_plugin import TestPlatform
+from devstack.testkit.database import connect_as, fetch
+
+
+def kh_tool() -> dict[str, Any]:
+    """The tool version assessments ships for Cambodia's garment sector, as a document."""
+    text = files("assessments").joinpath("data", "tool_kh_garment.yaml").read_text(encoding="utf-8")
+    document: dict[str, Any] = yaml.safe_load(text)
+    return document
+
+
+async def status_in_assessments(platform: TestPlatform, factory_id: uuid.UUID) -> str | None:
+    """The factory's enrolment status in assessments' read model (None until registry's event arrives)."""
+    rows = await fetch(
+        platform, "assessments", "SELECT status FROM assessments.factory_ref WHERE factory_id = $1", factory_id
+    )
+    return rows[0]["status"] if rows else None
+
+
+async def factory_ref(platform: TestPlatform, factory_id: uuid.UUID) -> dict[str, Any] | None:
+    """The whole row assessments keeps of the factory (None until registry's event arrives)."""
+    rows = await fetch(platform, "assessments", "SELECT * FROM factory_ref WHERE factory_id = $1", factory_id)
+    return dict(rows[0]) if rows else None
+
+
+async def applied_versions(platform: TestPlatform, factory_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[int]]:
+    """For each factory, the versions the assessments read model applied, in the order it applied them."""
+    rows = await fetch(
+        platform,
+        "assessments",
+        "SELECT factory_id, version FROM factory_ref_change WHERE factory_id = ANY($1::uuid[]) ORDER BY id",
+        factory_ids,
+    )
+    applied: dict[uuid.UUID, list[int]] = {f: [] for f in factory_ids}
+    for row in rows:
+        applied[row["factory_id"]].append(row["version"])
+    return applied
+
+
+async def known_factory(
+    platform: TestPlatform, *, status: str = "active", country: str = "KH", slcp_facility_id: str | None = None
+) -> uuid.UUID:
+    """A factory as the registry's events would leave it in assessments' read model (no registry needed)."""
+    factory_id = uuid.uuid4()
+    conn = await connect_as(platform, "assessments")
+    try:
+        await conn.execute(
+            "INSERT INTO assessments.factory_ref"
+            " (factory_id, name, country, version, updated_at, status, slcp_facility_id)"
+            " VALUES ($1, $2, $3, 3, $4, $5, $6)",
+            factory_id,
+            f"Factory {factory_id.hex[:6]}",
+            country,
+            datetime.now(UTC),
+            status,
+            slcp_facility_id,
+        )
+    finally:
+        await conn.close()
+    return factory_id
+
+
+async def schedule(
+    client: httpx.AsyncClient, headers: dict[str, str], factory_id: uuid.UUID, **fields: Any
+) -> dict[str, Any]:
+    """A scheduled assessment of `factory_id` (initial, two days in November 2026 unless `fields` say otherwise)."""
+    body = {
+        "factory_id": str(factory_id),
+        "assessment_type": "initial",
+        "start_date": "2026-11-02",
+        "end_date": "2026-11-03",
+        **fields,
+    }
+    response = await client.post("/v1/assessments", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    assessment: dict[str, Any] = response.json()
+    return assessment
+
+
+async def move(
+    client: httpx.AsyncClient, headers: dict[str, str], assessment_id: str, to: str, **body: Any
+) -> httpx.Response:
+    """Ask for a lifecycle transition; the answer is the test's to check."""
+    return await client.post(f"/v1/assessments/{assessment_id}/transitions", json={"to": to, **body}, headers=headers)
+
+
+def all_compliant(**overrides: str) -> list[dict[str, Any]]:
+    """A finding for every question of the shipped tool: compliant unless overridden {code: result}."""
+    return [
+        {"question_code": q["code"], "result": overrides.get(q["code"], "compliant")} for q in kh_tool()["questions"]
+    ]
+
+
+async def released_assessment(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    factory_id: uuid.UUID,
+    *,
+    checker: dict[str, str] | None = None,
+    **results: str,
+) -> dict[str, Any]:
+    """An assessment of `factory_id` scheduled, assessed (`results` as {question code: result}) and released.
+
+    `checker` is the team leader's headers for the quality check (the same caller by default).
+    """
+    assessment = await schedule(client, headers, factory_id)
+    aid = assessment["id"]
+    started = await move(client, headers, aid, "in_progress")
+    assert started.status_code == 200, started.text
+    recorded = await client.put(
+        f"/v1/assessments/{aid}/findings", json={"findings": all_compliant(**results)}, headers=headers
+    )
+    assert recorded.status_code == 200, recorded.text
+    for to, who in (("draft_submitted", headers), ("quality_checked", checker or headers), ("released", headers)):
+        moved = await move(client, who, aid, to)
+        assert moved.status_code == 200, moved.text
+    current = await client.get(f"/v1/assessments/{aid}", headers=headers)
+    released: dict[str, Any] = current.json()
+    return released

@@ -1,0 +1,143 @@
+"""One rule for every read model kept from versioned events: apply the next version, skip repeats, retry a gap.
+
+A producer's events of one aggregate arrive in order (one partition per key), each carrying the version of
+the aggregate after the change. Whoever keeps a copy holds the version of the last event it applied, and:
+- an event one above the held version is applied;
+- an event at or below it is a repeat (a redelivery, a replay): nothing changes;
+- an event further ahead means one in between is missing: `NotYetKnown`, so the consumer retries it within
+  its budget (the missing one may still come, for example after a replay) and then dead-letters it with the
+  reason, instead of silently dropping it or applying it out of order;
+- a change to an aggregate never registered here is `NotYetKnown` too, for the same reason.
+
+The common case (the next version) is one statement; only a repeat, a gap or an unknown aggregate reads the
+held version to tell which it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from messaging.errors import NotYetKnown
+
+
+class Apply(Enum):
+    APPLY = "apply"
+    REPEAT = "repeat"
+    GAP = "gap"
+
+
+def decide(held_version: int | None, event_version: int) -> Apply:
+    """The rule itself, free of I/O: what to do with `event_version` when `held_version` is held."""
+    held = held_version or 0
+    if event_version <= held:
+        return Apply.REPEAT
+    if event_version == held + 1:
+        return Apply.APPLY
+    return Apply.GAP
+
+
+class VersionedReadModel:
+    """A table of copies, one row per aggregate, each row holding the version it was last brought to.
+
+    `changelog`, when given, gets one row per applied event in the same statement (for audit and tests):
+    `copied` names columns taken from the changed row, `log_values` adds constants (event id, time, ...).
+    """
+
+    def __init__(
+        self,
+        table: sa.Table,
+        *,
+        key: str,
+        what: str,
+        version: str = "version",
+        changelog: sa.Table | None = None,
+        copied: Sequence[str] = (),
+    ) -> None:
+        self.table = table
+        self.what = what
+        self._key = table.c[key]
+        self._version = table.c[version]
+        self._version_name = version
+        self._changelog = changelog
+        self._copied = (key, version, *copied)
+
+    async def register(
+        self,
+        session: AsyncSession,
+        aggregate_id: Any,
+        version: int,
+        values: Mapping[str, Any],
+        *,
+        log_values: Mapping[str, Any] | None = None,
+    ) -> Apply:
+        """The aggregate's first event: create its copy; a copy already there makes this a repeat."""
+        inserted = pg_insert(self.table).values({self._key.name: aggregate_id, self._version_name: version, **values})
+        stmt = inserted.on_conflict_do_nothing(index_elements=[self._key.name]).returning(*self._returned())
+        return await self._run(session, stmt, log_values, aggregate_id, version, first=True)
+
+    async def apply(
+        self,
+        session: AsyncSession,
+        aggregate_id: Any,
+        version: int,
+        values: Mapping[str, Any],
+        *,
+        log_values: Mapping[str, Any] | None = None,
+    ) -> Apply:
+        """A later event: applied when it is the next version, else a repeat, else `NotYetKnown`."""
+        stmt = (
+            sa.update(self.table)
+            .where(self._key == aggregate_id, self._version == version - 1)
+            .values({self._version_name: version, **values})
+            .returning(*self._returned())
+        )
+        return await self._run(session, stmt, log_values, aggregate_id, version, first=False)
+
+    async def held_version(self, session: AsyncSession, aggregate_id: Any) -> int | None:
+        held: int | None = (await session.execute(sa.select(self._version).where(self._key == aggregate_id))).scalar()
+        return held
+
+    def _returned(self) -> list[sa.Column[Any]]:
+        return [self.table.c[name] for name in self._copied]
+
+    async def _run(
+        self,
+        session: AsyncSession,
+        stmt: Any,
+        log_values: Mapping[str, Any] | None,
+        aggregate_id: Any,
+        version: int,
+        *,
+        first: bool,
+    ) -> Apply:
+        if self._changelog is not None:
+            changed = stmt.cte("changed")
+            columns = [*self._copied, *(log_values or {})]
+            source = sa.select(
+                *(changed.c[name] for name in self._copied),
+                *(sa.literal(value, self._changelog.c[name].type) for name, value in (log_values or {}).items()),
+            )
+            stmt = sa.insert(self._changelog).from_select(columns, source).returning(sa.literal(1))
+        applied = (await session.execute(stmt)).first() is not None
+        if applied:
+            return Apply.APPLY
+        if first:
+            return Apply.REPEAT
+        return await self._explain(session, aggregate_id, version)
+
+    async def _explain(self, session: AsyncSession, aggregate_id: Any, version: int) -> Apply:
+        held = await self.held_version(session, aggregate_id)
+        if held is None:
+            raise NotYetKnown(f"version {version} of {self.what} {aggregate_id}, which was never registered here")
+        decision = decide(held, version)
+        if decision is Apply.GAP:
+            raise NotYetKnown(
+                f"{self.what} {aggregate_id} jumps from version {held} to {version}: an event in between is missing"
+            )
+        return decision

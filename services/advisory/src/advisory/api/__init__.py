@@ -1,0 +1,1 @@
+"""HTTP routers of the advisory service, with separate input and output models."""

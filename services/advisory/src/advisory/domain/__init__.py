@@ -1,0 +1,1 @@
+"""Pure rules of the advisory service: records, state machines, policies; no I/O, no framework imports."""

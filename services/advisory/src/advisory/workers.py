@@ -1,0 +1,7 @@
+"""What the advisory service runs in the background, beside its HTTP edge (started by `app.py`)."""
+
+from advisory.handlers import EVENT_HANDLERS
+from messaging.runtime import messaging_runtime
+from servicekit.app import LifespanHook
+
+WORKERS: list[LifespanHook] = [messaging_runtime(handlers=EVENT_HANDLERS)]

@@ -1,0 +1,1 @@
+"""HTTP routers of the invoicing service, with separate input and output models."""

@@ -1,0 +1,1 @@
+"""HTTP routers of the transparency service, with separate input and output models."""

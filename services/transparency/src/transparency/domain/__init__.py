@@ -1,0 +1,1 @@
+"""Pure rules of the transparency service: records, state machines, policies; no I/O, no framework imports."""

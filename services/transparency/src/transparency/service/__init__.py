@@ -1,0 +1,1 @@
+"""Use cases of the transparency service: load through the unit of work, call the domain, save, emit, audit."""
