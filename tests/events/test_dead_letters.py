@@ -152,3 +152,49 @@ def _json(value: dict[str, Any]) -> bytes:
 
 async def _metrics(client: Any) -> str:
     return str((await client.get("/metrics")).text)
+
+
+async def test_an_event_is_trusted_only_from_its_contract_topic_and_source_and_only_with_plausible_times(
+    test_platform: TestPlatform, dedicated_broker: TansuBroker, topic_prefix: str
+) -> None:
+    def registered(name: str, at: datetime | None = None) -> FactoryRegistered:
+        return FactoryRegistered(
+            factory_id=uuid.uuid4(), version=1, country="KH", name=name, registered_at=at or datetime.now(UTC)
+        )
+
+    forged_source = registered("Claims to be the registry")
+    wrong_topic = registered("On another service's topic")
+    from_the_future = registered("Dated 9999", datetime(9999, 1, 1, tzinfo=UTC))
+    good = registered("The real one")
+    factory_topic = f"{topic_prefix}registry.factory"
+    async with serve_in_process(test_platform.app("assessments", **on(dedicated_broker, topic_prefix))) as assessments:
+        await produce_raw(
+            dedicated_broker.bootstrap_servers,
+            f"{topic_prefix}partnerships.report-access",
+            [(b"k1", wrong_topic.model_dump_json().encode(), cloudevent_headers(wrong_topic))],
+        )
+        await produce_raw(
+            dedicated_broker.bootstrap_servers,
+            factory_topic,
+            [
+                (
+                    b"k2",
+                    forged_source.model_dump_json().encode(),
+                    cloudevent_headers(forged_source, source="/advisory"),
+                ),
+                (b"k3", from_the_future.model_dump_json().encode(), cloudevent_headers(from_the_future)),
+                (good.aggregate_id.encode(), good.model_dump_json().encode(), cloudevent_headers(good)),
+            ],
+        )
+        await wait_until(
+            lambda: applied_versions(test_platform, [good.factory_id]), lambda a: a[good.factory_id] == [1]
+        )
+        metrics = await wait_until(
+            lambda: _metrics(assessments), lambda m: metric_value(m, "events_dead_lettered_total") == 3
+        )
+    assert metric_value(metrics, "events_dead_lettered_total", reason="unexpected-source") == 2
+    assert metric_value(metrics, "events_dead_lettered_total", reason="implausible") == 1
+    applied = await applied_versions(
+        test_platform, [forged_source.factory_id, wrong_topic.factory_id, from_the_future.factory_id]
+    )
+    assert all(versions == [] for versions in applied.values())  # none of them changed the read model

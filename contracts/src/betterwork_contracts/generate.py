@@ -297,8 +297,8 @@ def _dead_letter_message() -> dict[str, Any]:
             ],
             "properties": {
                 "x-dlq-reason": text(
-                    "Category: invalid-envelope, unknown-type, schema-invalid, rule-violated, not-yet-known"
-                    " or handler-failed."
+                    "Category: invalid-envelope, unknown-type, unexpected-source, implausible, schema-invalid,"
+                    " rule-violated, not-yet-known or handler-failed."
                 ),
                 "x-dlq-error": text("What went wrong, in words (the error message)."),
                 "x-dlq-error-type": text("The kind of error (the exception class)."),

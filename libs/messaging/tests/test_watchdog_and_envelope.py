@@ -60,6 +60,7 @@ async def test_watchdog_restarts_a_consumer_whose_handler_hangs(
             topic_partitions={topic: 2},
             watchdog_s=2.0,
             session_timeout_ms=3000,
+            topic_prefix=topic_prefix,
         ),
         database=database,
         handlers={FactoryRegistered.type: hangs_the_first_time},

@@ -218,8 +218,12 @@ def dlq_replay(topic: TopicOption = None, group: GroupOption = None, event_id: E
     """Put dead letters back on their topic; the group that failed processes them, others skip them (inbox)."""
     letters = _select_letters(topic, group, event_id)
     servers, _ = _broker_from_env()
-    sent = asyncio.run(replay(servers, letters)) if letters else 0
-    typer.echo(f"replayed {sent} dead letter(s)")
+    sent, refused = asyncio.run(replay(servers, letters)) if letters else (0, [])
+    for letter, why in refused:
+        typer.echo(f"not replayed: {letter.dlq_topic}@{letter.partition}:{letter.offset}: {why}", err=True)
+    typer.echo(f"replayed {sent} dead letter(s)" + (f", refused {len(refused)}" if refused else ""))
+    if refused:
+        raise typer.Exit(1)
 
 
 def export_openapi() -> dict[str, str]:

@@ -19,7 +19,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -32,7 +32,14 @@ from sqlalchemy.dialects.postgresql import insert
 from betterwork_contracts import IntegrationEvent
 from messaging.dlq import dead_letter_headers
 from messaging.envelope import Envelope
-from messaging.errors import InvalidPayload, PermanentEventError, UnknownEventType, is_transient
+from messaging.errors import (
+    ImplausibleEvent,
+    InvalidPayload,
+    PermanentEventError,
+    UnexpectedSource,
+    UnknownEventType,
+    is_transient,
+)
 from messaging.metrics import MessagingMetrics
 from messaging.outbox import inbox_table
 from messaging.topics import dlq_topic, ensure_topics
@@ -64,6 +71,8 @@ class ConsumerConfig:
     inbox_retention_days: int = 30
     session_timeout_ms: int = 10000
     commit_interval_s: float = 0.5
+    topic_prefix: str = ""  # the deployment's prefix: a contract's topic `registry.factory` is prefix + that
+    max_clock_skew_s: float = 300.0  # how far ahead of this clock an event's time may be
 
 
 @dataclass
@@ -270,6 +279,7 @@ class EventConsumer:
         model = self.event_types.get(envelope.type)
         if model is None:
             raise UnknownEventType(f"no contract for event type {envelope.type!r}")
+        self._check_origin(record.topic, envelope, model)
         handler = self.handlers.get(envelope.type)
         if handler is None:
             return None  # a known event this service does not react to
@@ -278,7 +288,18 @@ class EventConsumer:
         except ValidationError as exc:
             problems = "; ".join(f"{'/'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5])
             raise InvalidPayload(f"{envelope.type} does not match its schema: {problems}") from exc
+        check_plausible(event, envelope, now=datetime.now(UTC), skew_s=self.config.max_clock_skew_s)
         return _Item(record, envelope, event, handler)
+
+    def _check_origin(self, topic: str, envelope: Envelope, model: type[IntegrationEvent]) -> None:
+        """An event type is trusted only on the topic and from the source (`/<publisher>`) its contract names."""
+        expected_topic = self.config.topic_prefix + model.topic.name
+        expected_source = f"/{model.topic.publisher}"
+        if topic != expected_topic or envelope.source != expected_source:
+            raise UnexpectedSource(
+                f"{envelope.type} is accepted only on {expected_topic} from {expected_source};"
+                f" this one came on {topic} from {envelope.source}"
+            )
 
     async def _apply(self, items: list[_Item], dead_letters: AIOKafkaProducer, stop: asyncio.Event) -> None:
         if not items:
@@ -450,6 +471,28 @@ class EventConsumer:
                 )
             )
             await uow.commit()
+
+
+# The platform's events cannot be older than this; a time before it is a forgery or a bug.
+EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+# Fields that name a time still to come (an expiry, a due date), not when something happened.
+_FUTURE_FIELDS = ("expires_", "due_", "valid_until", "ends_", "scheduled_for")
+
+
+def check_plausible(event: IntegrationEvent, envelope: Envelope, *, now: datetime, skew_s: float) -> None:
+    """Refuse an event whose times could not have happened: "latest wins" rules must not trust year 9999."""
+    latest = now + timedelta(seconds=skew_s)
+    times: list[tuple[str, datetime]] = [("ce_time", envelope.time)] if envelope.time else []
+    for name in type(event).model_fields:
+        value = getattr(event, name)
+        if isinstance(value, datetime) and not name.startswith(_FUTURE_FIELDS):
+            times.append((name, value))
+    for name, value in times:
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        if moment > latest or moment < EARLIEST_EVENT_TIME:
+            raise ImplausibleEvent(
+                f"{envelope.type}: {name} {value.isoformat()} is outside {EARLIEST_EVENT_TIME.year} to now"
+            )
 
 
 __all__ = ["ConsumerConfig", "EventConsumer", "Handler", "TopicPartition"]

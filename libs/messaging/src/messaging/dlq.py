@@ -71,7 +71,8 @@ class DeadLetter:
 
     @property
     def original_topic(self) -> str:
-        return self.header(HEADER_PREFIX + "original-topic") or self.dlq_topic.split(DLQ_MARKER, 1)[0]
+        """The topic it was dead-lettered from, as the dead-letter topic's name records it."""
+        return self.dlq_topic.rsplit(DLQ_MARKER, 1)[0]
 
     @property
     def group(self) -> str:
@@ -135,22 +136,58 @@ async def read_dead_letters(
     return letters
 
 
-async def replay(bootstrap_servers: str, letters: Iterable[DeadLetter], *, timeout_s: float = 10) -> int:
-    """Put each dead letter back on its original topic; returns how many were sent."""
+class UnsafeReplay(ValueError):
+    """A dead letter whose way back is not the one its consumer recorded and the contracts allow."""
+
+
+def replay_target(letter: DeadLetter) -> str:
+    """Where a dead letter may go back to: the topic its dead-letter topic was named after, and nowhere else.
+
+    The consumer names the dead-letter topic `<topic>.dlq.<group>` when it dead-letters; headers inside the
+    record are data anyone who can write that topic could have chosen, so they are only checked against it.
+    The topic must also be the one the contracts name for the event's type.
+    """
+    from betterwork_contracts import EVENTS
+
+    if DLQ_MARKER not in letter.dlq_topic:
+        raise UnsafeReplay(f"{letter.dlq_topic} is not a dead-letter topic")
+    topic = letter.dlq_topic.rsplit(DLQ_MARKER, 1)[0]
+    recorded = letter.header(HEADER_PREFIX + "original-topic")
+    if recorded is not None and recorded != topic:
+        raise UnsafeReplay(f"the letter says it came from {recorded}, but it was dead-lettered from {topic}")
+    event_type = letter.header("ce_type")
+    contract = EVENTS.get(event_type or "")
+    if contract is None:
+        raise UnsafeReplay(f"no contract for event type {event_type!r}: it cannot be replayed")
+    if not topic.endswith(contract.topic.name):  # the deployment's topic prefix may come before it
+        raise UnsafeReplay(f"{event_type} belongs on {contract.topic.name}, not on {topic}")
+    return topic
+
+
+async def replay(
+    bootstrap_servers: str, letters: Iterable[DeadLetter], *, timeout_s: float = 10
+) -> tuple[int, list[tuple[DeadLetter, str]]]:
+    """Put each dead letter back on the topic it was dead-lettered from; returns (sent, refused with why)."""
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers, acks="all", request_timeout_ms=int(timeout_s * 1000)
     )
     sent = 0
+    refused: list[tuple[DeadLetter, str]] = []
     try:
         await asyncio.wait_for(producer.start(), timeout_s)
         for letter in letters:
+            try:
+                target = replay_target(letter)
+            except UnsafeReplay as exc:
+                refused.append((letter, str(exc)))
+                continue
             headers = without_dead_letter_headers(letter.headers)
             headers.append(("x-replayed-from", f"{letter.dlq_topic}@{letter.partition}:{letter.offset}".encode()))
             await asyncio.wait_for(
-                producer.send_and_wait(letter.original_topic, value=letter.value, key=letter.key, headers=headers),
+                producer.send_and_wait(target, value=letter.value, key=letter.key, headers=headers),
                 timeout_s,
             )
             sent += 1
     finally:
         await asyncio.wait_for(producer.stop(), timeout_s)
-    return sent
+    return sent, refused

@@ -26,6 +26,18 @@ class InvalidPayload(PermanentEventError):
     reason = "schema-invalid"
 
 
+class UnexpectedSource(PermanentEventError):
+    """The event's type is known, but it came on another topic or from another source than its contract names."""
+
+    reason = "unexpected-source"
+
+
+class ImplausibleEvent(PermanentEventError):
+    """A time in the event lies outside what could have happened (far in the future, or before the platform)."""
+
+    reason = "implausible"
+
+
 class RuleViolation(PermanentEventError):
     """A handler refuses the event on business grounds (for example an update to an unknown factory)."""
 

@@ -71,6 +71,7 @@ def consumer_config(settings: ServiceSettings, handlers: Mapping[str, Handler]) 
         watchdog_s=settings.consumer_watchdog_s,
         inbox_retention_days=settings.inbox_retention_days,
         session_timeout_ms=settings.kafka_session_timeout_ms,
+        topic_prefix=prefix,
     )
 
 
