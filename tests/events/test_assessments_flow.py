@@ -15,7 +15,7 @@ from betterwork_contracts.events.partnerships import ReportAccessGranted, Report
 from devstack.broker import TansuBroker
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from devstack.testkit.access import staff
-from devstack.testkit.assessments import all_compliant, kh_tool, move, schedule, status_in_assessments
+from devstack.testkit.assessments import all_compliant, kh_tool, known_factory, move, schedule, status_in_assessments
 from devstack.testkit.events import cloudevent_headers, on, produce_raw
 from devstack.testkit.registry import new_factory
 from devstack.testkit.waiting import wait_until
@@ -89,8 +89,6 @@ async def test_access_decisions_from_partnerships_open_and_close_a_buyers_report
     test_platform: TestPlatform, dedicated_broker: TansuBroker, topic_prefix: str
 ) -> None:
     headers = staff(test_platform)
-    from tests.assessments_support import known_factory
-
     factory = await known_factory(test_platform)
     buyer_id = uuid.uuid4()
     buyer = {"Authorization": f"Bearer {test_platform.token(Role.BUYER, organisation_id=str(buyer_id))}"}

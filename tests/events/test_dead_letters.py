@@ -66,7 +66,7 @@ async def test_poison_event_is_dead_lettered_after_its_retries_and_replays_once_
         assert "1 dead letter(s)" in listing
         assert "reason=not-yet-known" in listing
         assert "attempts=3" in listing
-        assert f"update of factory {orphan}, which was never registered here" in listing
+        assert f"version 2 of factory {orphan}, which was never registered here" in listing
 
         # The cause is fixed (the registration arrives); replaying applies the update, once.
         async with registry_app.state.database.unit_of_work() as uow:

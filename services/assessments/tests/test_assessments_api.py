@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from devstack.pytest_plugin import TestPlatform, serve_in_process
-from devstack.testkit.access import staff
-from devstack.testkit.assessments import all_compliant, kh_tool, known_factory, move, schedule
+from devstack.testkit.access import staff, team_leader
+from devstack.testkit.assessments import all_compliant, kh_tool, known_factory, move, released_assessment, schedule
 from devstack.testkit.database import connect_as, fetch
 from servicekit.auth import Role
 
@@ -416,6 +416,22 @@ async def test_report_access_per_role(client: httpx.AsyncClient, test_platform: 
     assert (await client.get(report, headers=stranger)).status_code == 404
     results = await client.get(f"/v1/factories/{factory}/results", headers=factory_user)
     assert [r["assessment_id"] for r in results.json()] == [aid]
+
+
+async def test_the_test_kit_releases_assessments_cycle_by_cycle_through_the_api(
+    client: httpx.AsyncClient, test_platform: TestPlatform
+) -> None:
+    headers = staff(test_platform)
+    factory = await known_factory(test_platform)
+    first = await released_assessment(client, headers, factory, results={PLAIN[0]: "non_compliant"})
+    second = await released_assessment(client, headers, factory, checker=team_leader(test_platform))
+    assert [(a["cycle"], a["assessment_type"], a["status"]) for a in (first, second)] == [
+        (1, "initial", "released"),
+        (2, "regular", "released"),
+    ]
+    factory_user = {"Authorization": f"Bearer {test_platform.token(Role.FACTORY, organisation_id=str(factory))}"}
+    results = (await client.get(f"/v1/factories/{factory}/results", headers=factory_user)).json()
+    assert [(r["cycle"], r["non_compliance"]["non_compliant"]) for r in results] == [(1, 1), (2, 0)]
 
 
 # ---- SLCP -----------------------------------------------------------------------------------------------------------

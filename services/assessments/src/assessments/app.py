@@ -1,26 +1,15 @@
 """The assessments service's FastAPI app, built by one factory function."""
 
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from assessments.api import assessments, cases
-from assessments.handlers import EVENT_HANDLERS
-from assessments.service.tools import load_shipped
+from assessments.api import assessments, cases, findings, reports, slcp, tools
 from assessments.settings import AssessmentsSettings
-from messaging.runtime import messaging_runtime, outbox_for
+from assessments.workers import WORKERS
+from messaging.runtime import outbox_for
 from servicekit.app import create_service_app
 from servicekit.definition import ServiceDefinition
-
-
-@contextlib.asynccontextmanager
-async def shipped_data(app: FastAPI) -> AsyncIterator[None]:
-    """Lifespan hook: publish the shipped tool and protocol on an instance's first start (idempotent)."""
-    if app.state.settings.load_shipped_data:
-        await load_shipped(app.state.database)
-    yield
 
 
 def create_app(settings: AssessmentsSettings | None = None) -> FastAPI:
@@ -28,9 +17,9 @@ def create_app(settings: AssessmentsSettings | None = None) -> FastAPI:
     return create_service_app(
         SERVICE,
         settings,
-        routers=[assessments.router, cases.router],
+        routers=[tools.router, assessments.router, findings.router, reports.router, cases.router, slcp.router],
         event_sink=outbox_for(settings).write,
-        lifespan_hooks=[shipped_data, messaging_runtime(handlers=EVENT_HANDLERS)],
+        lifespan_hooks=WORKERS,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
@@ -108,24 +109,30 @@ async def released_assessment(
     headers: dict[str, str],
     factory_id: uuid.UUID,
     *,
+    results: Mapping[str, str] | None = None,
     checker: dict[str, str] | None = None,
-    **results: str,
 ) -> dict[str, Any]:
-    """An assessment of `factory_id` scheduled, assessed (`results` as {question code: result}) and released.
+    """An assessment of `factory_id` scheduled, assessed and released, as the API shows it afterwards.
 
-    `checker` is the team leader's headers for the quality check (the same caller by default).
+    `results` overrides the findings ({question code: result}; compliant otherwise); `checker` is the team
+    leader's headers for the quality check (the same caller by default). The factory's first assessment is
+    an initial one, any later one a regular one (the next cycle), so a factory can be given several.
     """
-    assessment = await schedule(client, headers, factory_id)
+    earlier = await client.get("/v1/assessments", params={"factory_id": str(factory_id)}, headers=headers)
+    assert earlier.status_code == 200, earlier.text
+    kind = "regular" if earlier.json()["items"] else "initial"
+    assessment = await schedule(client, headers, factory_id, assessment_type=kind)
     aid = assessment["id"]
     started = await move(client, headers, aid, "in_progress")
     assert started.status_code == 200, started.text
     recorded = await client.put(
-        f"/v1/assessments/{aid}/findings", json={"findings": all_compliant(**results)}, headers=headers
+        f"/v1/assessments/{aid}/findings", json={"findings": all_compliant(**(results or {}))}, headers=headers
     )
     assert recorded.status_code == 200, recorded.text
     for to, who in (("draft_submitted", headers), ("quality_checked", checker or headers), ("released", headers)):
         moved = await move(client, who, aid, to)
         assert moved.status_code == 200, moved.text
     current = await client.get(f"/v1/assessments/{aid}", headers=headers)
+    assert current.status_code == 200, current.text
     released: dict[str, Any] = current.json()
     return released

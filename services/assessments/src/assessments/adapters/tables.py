@@ -198,3 +198,4 @@ SLCP_IMPORT = sa.Table(
 )
 
 FACTORY_REF = FactoryRef.__table__  # type: ignore[attr-defined]
+FACTORY_REF_CHANGE = FactoryRefChange.__table__  # type: ignore[attr-defined]

@@ -8,8 +8,7 @@ a correction is a new revision with its author and reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 
 
@@ -108,12 +107,3 @@ def check_revision(status: Status, reason: str | None) -> None:
 def check_workers_affected(result: Result, workers_affected: int | None) -> None:
     if workers_affected is not None and result is not Result.NON_COMPLIANT and workers_affected > 0:
         raise LifecycleError("workers affected are counted for non-compliant findings only")
-
-
-@dataclass(frozen=True)
-class Transition:
-    from_status: Status
-    to_status: Status
-    at: datetime
-    by: str
-    comment: str | None

@@ -17,8 +17,10 @@ every tool question mapped to its SLCP id; answers with no mapping are listed in
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -99,3 +101,47 @@ def export_answers(tool: Tool, findings: Mapping[str, Result]) -> list[dict[str,
 
 
 _ANSWER = {Result.COMPLIANT: "Yes", Result.NON_COMPLIANT: "No", Result.NOT_APPLICABLE: "N/A"}
+
+
+@dataclass(frozen=True)
+class SlcpImport:
+    """An SLCP assessment as imported: the document as given and what it says about the tool's questions."""
+
+    id: uuid.UUID
+    slcp_assessment_id: str
+    facility_id: str
+    factory_id: uuid.UUID
+    status: SlcpStatus
+    verified: bool
+    tool_version_id: uuid.UUID
+    document: dict[str, Any]
+    findings: dict[str, Result]
+    unmapped: list[str]
+    imported_at: datetime
+    imported_by: str
+
+
+def check_reimport(earlier: SlcpImport, document: Mapping[str, Any]) -> None:
+    """`document` may only repeat the verified import `earlier`; a change is an SlcpError."""
+    if earlier.document["answers"] != document["answers"] or SlcpStatus(document["status"]) is not SlcpStatus.VRF:
+        raise SlcpError(
+            f"SLCP assessment {document['assessment_id']} was imported as verified (VRF) and cannot change."
+        )
+
+
+class SlcpError(ValueError):
+    """A verified (VRF) import cannot change (409)."""
+
+
+@dataclass(frozen=True)
+class SlcpExport:
+    """A released assessment in the exchange format (VRC once released, VRF once finalised)."""
+
+    assessment_id: str
+    facility_id: str
+    status: str
+    status_date: date
+    verifier: str
+    sector: str
+    answers: list[dict[str, str]]
+    format: str = FORMAT

@@ -8,9 +8,10 @@ pinned to the version it started with, and a new law means a new version.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -221,3 +222,42 @@ def to_documents(tool: Tool) -> tuple[dict[str, Any], dict[str, Any]]:
         "questions": questions,
     }
     return global_template, country_tool
+
+
+class ToolStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class ToolVersion:
+    """A stored tool version without its documents (what most reads need); `Tool` is its content."""
+
+    id: uuid.UUID
+    country: str
+    sector: str
+    label: str
+    status: ToolStatus
+    effective_from: date | None
+    question_count: int
+    created_at: datetime
+    created_by: str
+    published_at: datetime | None
+    published_by: str | None
+
+
+def draft_version(tool: Tool, *, by: str, now: datetime) -> ToolVersion:
+    return ToolVersion(
+        id=uuid.uuid4(),
+        country=tool.country,
+        sector=tool.sector,
+        label=tool.label,
+        status=ToolStatus.DRAFT,
+        effective_from=tool.effective_from,
+        question_count=len(tool.questions),
+        created_at=now,
+        created_by=by,
+        published_at=None,
+        published_by=None,
+    )

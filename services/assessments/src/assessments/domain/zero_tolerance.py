@@ -8,8 +8,9 @@ from the opening; a step not reached by its deadline is overdue.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -122,3 +123,74 @@ def overdue_steps(status: CaseStatus, deadlines: Mapping[str, str], now: datetim
         if due is not None and datetime.fromisoformat(due) < now:
             late.append(step.value)
     return late
+
+
+@dataclass(frozen=True)
+class CaseStep:
+    from_status: CaseStatus | None
+    to_status: CaseStatus
+    at: datetime
+    by_subject: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Case:
+    """A zero-tolerance case. `details` is confidential: it never leaves this service in an event."""
+
+    id: uuid.UUID
+    factory_id: uuid.UUID
+    country: str
+    category: str
+    source: Source
+    assessment_id: uuid.UUID | None
+    question_code: str | None
+    status: CaseStatus
+    details: str | None
+    notify: tuple[str, ...]
+    deadlines: dict[str, str]
+    opened_at: datetime
+    opened_by: str
+    updated_at: datetime
+
+    def overdue_steps(self, now: datetime) -> list[str]:
+        return overdue_steps(self.status, self.deadlines, now)
+
+
+def open_case(
+    protocol: Protocol,
+    *,
+    factory_id: uuid.UUID,
+    category: str,
+    source: Source,
+    assessment_id: uuid.UUID | None,
+    question_code: str | None,
+    details: str | None,
+    by: str,
+    now: datetime,
+) -> tuple[Case, CaseStep]:
+    """A new case under the country protocol's rule for its category (CaseError if the protocol lacks one)."""
+    rule = protocol.rule(category)
+    case = Case(
+        id=uuid.uuid4(),
+        factory_id=factory_id,
+        country=protocol.country,
+        category=category,
+        source=source,
+        assessment_id=assessment_id,
+        question_code=question_code,
+        status=CaseStatus.OPENED,
+        details=details,
+        notify=rule.notify,
+        deadlines=deadlines_for(rule, now),
+        opened_at=now,
+        opened_by=by,
+        updated_at=now,
+    )
+    return case, CaseStep(None, CaseStatus.OPENED, now, by, None)
+
+
+def move_case(case: Case, to: CaseStatus, *, note: str | None, by: str, now: datetime) -> tuple[Case, CaseStep]:
+    """The case one step on (CaseError if the step is not the next one, or a close lacks its note)."""
+    check_move(case.status, to, note)
+    return replace(case, status=to, updated_at=now), CaseStep(case.status, to, now, by, note)

@@ -1,20 +1,21 @@
-"""Tool versions: import (YAML), publish, read, export; the shipped tool and protocol loaded on first start."""
+"""Tool versions: import (YAML), publish, read, export; zero-tolerance protocols; the shipped tool and protocol
+loaded on an instance's first start."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select, text
 
-from assessments.adapters.tables import SCHEMA, TOOL_VERSION, ZT_PROTOCOL
-from assessments.domain.tool import Tool, ToolError, parse_tool, to_documents
+from assessments.adapters.audit import audit
+from assessments.adapters.tools import ToolRepository
+from assessments.domain.tool import Tool, ToolError, ToolStatus, ToolVersion, draft_version, parse_tool, to_documents
 from assessments.domain.zero_tolerance import CaseError, Protocol, parse_protocol
-from servicekit.audit import record_audit
 from servicekit.auth import Principal, Role, check_staff
 from servicekit.database import Database, UnitOfWork
 from servicekit.errors import BadRequest, Conflict, NotFound
@@ -56,143 +57,79 @@ def export_yaml(tool: Tool) -> str:
     return str(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
 
 
-_tools: dict[uuid.UUID, Tool] = {}
-# A version's columns without its two documents (what most reads need: id, country, status, label...).
-_META = [column for column in TOOL_VERSION.c if column.name not in ("global_template", "country_tool")]
-
-
-def tool_of(row: Any) -> Tool:
-    """The parsed tool of a tool_version row (published versions never change, so they are kept)."""
-    cached = _tools.get(row["id"])
-    if cached is not None:
-        return cached
-    tool = parse_tool(row["global_template"], row["country_tool"])
-    if row["status"] in ("published", "retired"):
-        _tools[row["id"]] = tool
-    return tool
-
-
-async def load_tool(uow: UnitOfWork, tool_version_id: uuid.UUID) -> tuple[dict[str, Any], Tool]:
-    """A version's row (without its documents) and its parsed tool; a published one is parsed once per process."""
-    cached = _tools.get(tool_version_id)
-    columns = _META if cached is not None else list(TOOL_VERSION.c)
-    row = (await uow.session.execute(select(*columns).where(TOOL_VERSION.c.id == tool_version_id))).mappings().first()
-    if row is None:
+async def load_tool(uow: UnitOfWork, tool_version_id: uuid.UUID) -> tuple[ToolVersion, Tool]:
+    """A version and its parsed tool (404 if there is none); a published one is parsed once per process."""
+    found = await ToolRepository(uow.session).load(tool_version_id)
+    if found is None:
         raise NotFound(f"No tool version {tool_version_id}.")
-    tool = cached or tool_of(row)
-    return {k: v for k, v in row.items() if k not in ("global_template", "country_tool")}, tool
+    return found
 
 
-async def create_version(uow: UnitOfWork, *, principal: Principal, tool: Tool) -> dict[str, Any]:
+async def current(uow: UnitOfWork, country: str, sector: str) -> ToolVersion:
+    """The published version of a country and sector (409 if none is)."""
+    version = await ToolRepository(uow.session).current(country, sector)
+    if version is None:
+        raise Conflict(f"No published tool for {country} {sector}; publish one first (POST /v1/tools).")
+    return version
+
+
+async def create_version(uow: UnitOfWork, *, principal: Principal, tool: Tool) -> ToolVersion:
     check_staff(principal, tool.country)
-    global_template, country_tool = to_documents(tool)
-    row = {
-        "id": uuid.uuid4(),
-        "country": tool.country,
-        "sector": tool.sector,
-        "label": tool.label,
-        "status": "draft",
-        "effective_from": tool.effective_from,
-        "global_template": global_template,
-        "country_tool": country_tool,
-        "question_count": len(tool.questions),
-        "created_at": datetime.now(UTC),
-        "created_by": principal.subject,
-    }
-    exists = await uow.session.execute(
-        select(TOOL_VERSION.c.id).where(
-            TOOL_VERSION.c.country == tool.country,
-            TOOL_VERSION.c.sector == tool.sector,
-            TOOL_VERSION.c.label == tool.label,
-        )
-    )
-    if exists.first() is not None:
+    tools = ToolRepository(uow.session)
+    version = draft_version(tool, by=principal.subject, now=datetime.now(UTC))
+    if await tools.label_taken(tool.country, tool.sector, tool.label):
         raise Conflict(f"Tool {tool.label} ({tool.country}, {tool.sector}) exists; give the new version a new label.")
-    await uow.session.execute(TOOL_VERSION.insert().values(**row))
-    await record_audit(
+    await tools.add(version, tool)
+    await audit(
         uow.session,
-        schema=SCHEMA,
-        actor=principal,
+        principal,
         action="tool_version.created",
         entity_type="tool_version",
-        entity_id=str(row["id"]),
+        entity_id=str(version.id),
         details={"label": tool.label, "questions": len(tool.questions)},
     )
     await uow.commit()
-    return {**row, "published_at": None, "published_by": None}
+    return version
 
 
-async def publish(uow: UnitOfWork, *, principal: Principal, tool_version_id: uuid.UUID) -> dict[str, Any]:
+async def publish(uow: UnitOfWork, *, principal: Principal, tool_version_id: uuid.UUID) -> ToolVersion:
     """The draft becomes the country and sector's current version; the one before is retired (assessments
     already pinned to it keep it)."""
-    row = (
-        (await uow.session.execute(select(TOOL_VERSION).where(TOOL_VERSION.c.id == tool_version_id).with_for_update()))
-        .mappings()
-        .first()
-    )
-    if row is None:
+    tools = ToolRepository(uow.session)
+    draft = await tools.version(tool_version_id, for_update=True)
+    if draft is None:
         raise NotFound(f"No tool version {tool_version_id}.")
-    check_staff(principal, row["country"])
-    if row["status"] != "draft":
-        raise Conflict(f"Tool version {row['label']} is {row['status']}; only a draft can be published.")
-    now = datetime.now(UTC)
-    await uow.session.execute(
-        TOOL_VERSION.update()
-        .where(
-            TOOL_VERSION.c.country == row["country"],
-            TOOL_VERSION.c.sector == row["sector"],
-            TOOL_VERSION.c.status == "published",
-        )
-        .values(status="retired")
+    check_staff(principal, draft.country)
+    if draft.status is not ToolStatus.DRAFT:
+        raise Conflict(f"Tool version {draft.label} is {draft.status.value}; only a draft can be published.")
+    published = replace(
+        draft, status=ToolStatus.PUBLISHED, published_at=datetime.now(UTC), published_by=principal.subject
     )
-    await uow.session.execute(
-        TOOL_VERSION.update()
-        .where(TOOL_VERSION.c.id == tool_version_id)
-        .values(status="published", published_at=now, published_by=principal.subject)
-    )
-    await record_audit(
+    await tools.publish(published)
+    await audit(
         uow.session,
-        schema=SCHEMA,
-        actor=principal,
+        principal,
         action="tool_version.published",
         entity_type="tool_version",
         entity_id=str(tool_version_id),
-        details={"label": row["label"]},
+        details={"label": draft.label},
     )
     await uow.commit()
-    return {**dict(row), "status": "published", "published_at": now, "published_by": principal.subject}
+    return published
 
 
-async def current(uow: UnitOfWork, country: str, sector: str) -> dict[str, Any]:
-    """The published version's row, without its documents (`load_tool` gives the tool)."""
-    row = (
-        (
-            await uow.session.execute(
-                select(*_META).where(
-                    TOOL_VERSION.c.country == country,
-                    TOOL_VERSION.c.sector == sector,
-                    TOOL_VERSION.c.status == "published",
-                )
-            )
+async def list_versions(uow: UnitOfWork, *, country: str | None) -> list[ToolVersion]:
+    return await ToolRepository(uow.session).versions(country.upper() if country else None)
+
+
+async def protocol_of(uow: UnitOfWork, country: str) -> Protocol:
+    """The country's zero-tolerance protocol (409 if none is loaded)."""
+    protocol = await ToolRepository(uow.session).protocol(country)
+    if protocol is None:
+        raise Conflict(
+            f"No zero-tolerance protocol is loaded for {country}; load one (PUT /v1/zero-tolerance-protocol)."
         )
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise Conflict(f"No published tool for {country} {sector}; publish one first (POST /v1/tools).")
-    return dict(row)
-
-
-async def list_versions(uow: UnitOfWork, *, country: str | None) -> list[dict[str, Any]]:
-    stmt = select(*_META).order_by(TOOL_VERSION.c.created_at.desc())
-    if country:
-        stmt = stmt.where(TOOL_VERSION.c.country == country.upper())
-    return [dict(r) for r in (await uow.session.execute(stmt)).mappings()]
-
-
-async def load_protocol(uow: UnitOfWork, country: str) -> Protocol | None:
-    row = (await uow.session.execute(select(ZT_PROTOCOL.c.document).where(ZT_PROTOCOL.c.country == country))).first()
-    return parse_protocol(row[0]) if row is not None else None
+    return protocol
 
 
 async def put_protocol(uow: UnitOfWork, *, principal: Principal, body: bytes) -> Protocol:
@@ -202,21 +139,12 @@ async def put_protocol(uow: UnitOfWork, *, principal: Principal, body: bytes) ->
     except (UnicodeDecodeError, yaml.YAMLError, CaseError, AttributeError, TypeError, ValueError) as exc:
         raise BadRequest(f"The protocol is not valid: {exc}") from exc
     check_staff(principal, protocol.country)
-    from sqlalchemy.dialects.postgresql import insert
-
-    now = datetime.now(UTC)
-    stmt = insert(ZT_PROTOCOL).values(
-        country=protocol.country, document=document, loaded_at=now, loaded_by=principal.subject
+    await ToolRepository(uow.session).put_protocol(
+        protocol.country, document, at=datetime.now(UTC), by=principal.subject
     )
-    await uow.session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["country"], set_={"document": document, "loaded_at": now, "loaded_by": principal.subject}
-        )
-    )
-    await record_audit(
+    await audit(
         uow.session,
-        schema=SCHEMA,
-        actor=principal,
+        principal,
         action="zero_tolerance_protocol.loaded",
         entity_type="zero_tolerance_protocol",
         entity_id=protocol.country,
@@ -231,48 +159,20 @@ async def load_shipped(database: Database) -> None:
     Idempotent and safe with several processes starting at once (one advisory lock).
     """
     async with database.unit_of_work() as uow:
-        await uow.session.execute(text("SELECT pg_advisory_xact_lock(hashtext('assessments.shipped-data'))"))
+        tools = ToolRepository(uow.session)
+        await tools.lock_shipped_data()
         for name in SHIPPED_TOOLS:
             tool = parse_yaml((DATA / name).read_bytes())
-            count = await uow.session.scalar(
-                select(func.count())
-                .select_from(TOOL_VERSION)
-                .where(TOOL_VERSION.c.country == tool.country, TOOL_VERSION.c.sector == tool.sector)
-            )
-            if count:
+            if await tools.has_any(tool.country, tool.sector):
                 continue
-            global_template, country_tool = to_documents(tool)
             now = datetime.now(UTC)
-            await uow.session.execute(
-                TOOL_VERSION.insert().values(
-                    id=uuid.uuid4(),
-                    country=tool.country,
-                    sector=tool.sector,
-                    label=tool.label,
-                    status="published",
-                    effective_from=tool.effective_from,
-                    global_template=global_template,
-                    country_tool=country_tool,
-                    question_count=len(tool.questions),
-                    created_at=now,
-                    created_by=SYSTEM.subject,
-                    published_at=now,
-                    published_by=SYSTEM.subject,
-                )
+            draft = draft_version(tool, by=SYSTEM.subject, now=now)
+            await tools.add(
+                replace(draft, status=ToolStatus.PUBLISHED, published_at=now, published_by=SYSTEM.subject), tool
             )
         for name in SHIPPED_PROTOCOLS:
             document = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
             protocol = parse_protocol(document)
-            exists = await uow.session.scalar(
-                select(func.count()).select_from(ZT_PROTOCOL).where(ZT_PROTOCOL.c.country == protocol.country)
-            )
-            if not exists:
-                await uow.session.execute(
-                    ZT_PROTOCOL.insert().values(
-                        country=protocol.country,
-                        document=document,
-                        loaded_at=datetime.now(UTC),
-                        loaded_by=SYSTEM.subject,
-                    )
-                )
+            if not await tools.has_protocol(protocol.country):
+                await tools.put_protocol(protocol.country, document, at=datetime.now(UTC), by=SYSTEM.subject)
         await uow.commit()

@@ -1,0 +1,466 @@
+"""Request and response bodies of the assessments API, and their mapping from the domain records.
+
+Inputs derive from `StrictInput` (an unknown field is refused); outputs are separate classes, so a client can
+neither set a field it should not nor see one: evidence notes appear only in the models of those who may
+read them (staff of the country and the factory itself).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+from assessments.domain import zero_tolerance
+from assessments.domain.aggregates import AssessmentAggregates, Rate
+from assessments.domain.assessment import Assessment, Finding, FindingRevision, Transition
+from assessments.domain.lifecycle import AssessmentType, Mode, Result, Status
+from assessments.domain.slcp import SlcpExport, SlcpStatus
+from assessments.domain.tool import Tool, ToolVersion, to_documents
+from assessments.domain.zero_tolerance import Case, CaseStatus, Source
+from servicekit.edge import StrictInput
+
+# ---- tools -------------------------------------------------------------------------------------------------------
+
+
+class ToolVersionOut(BaseModel):
+    id: uuid.UUID
+    country: str
+    sector: str
+    label: str
+    status: Literal["draft", "published", "retired"]
+    effective_from: date | None
+    question_count: int
+    created_at: datetime
+    created_by: str
+    published_at: datetime | None
+    published_by: str | None
+
+    @classmethod
+    def of(cls, version: ToolVersion) -> ToolVersionOut:
+        return cls(**{name: getattr(version, name) for name in ToolVersionOut.model_fields})
+
+
+class ToolCompliancePointOut(BaseModel):
+    code: str
+    name: dict[str, str]
+
+
+class ToolClusterOut(BaseModel):
+    code: str
+    name: dict[str, str]
+    category: str
+    compliance_points: list[ToolCompliancePointOut]
+
+
+class ToolQuestionOut(BaseModel):
+    """A question as the tool document holds it (keys the document leaves out are left out here too)."""
+
+    code: str
+    compliance_point: str
+    text: dict[str, str]
+    legal_reference: str | None = None
+    tags: list[str] | None = None
+    zero_tolerance_category: str | None = None
+    slcp: list[str] | None = None
+
+
+class ToolVersionDetailOut(ToolVersionOut):
+    clusters: list[ToolClusterOut]
+    questions: list[ToolQuestionOut]
+
+    @classmethod
+    def of_tool(cls, version: ToolVersion, tool: Tool) -> ToolVersionDetailOut:
+        global_template, country_tool = to_documents(tool)
+        return cls.model_validate(
+            {
+                **ToolVersionOut.of(version).model_dump(),
+                "clusters": global_template["clusters"],
+                "questions": country_tool["questions"],
+            }
+        )
+
+
+class ProtocolOut(BaseModel):
+    country: str
+    issues: list[str] = Field(description="The zero-tolerance categories the protocol covers.")
+    parties: list[str] = Field(description="The parties it may tell.")
+
+
+# ---- assessments -------------------------------------------------------------------------------------------------
+
+
+class ScheduleIn(StrictInput):
+    factory_id: uuid.UUID
+    assessment_type: AssessmentType = AssessmentType.REGULAR
+    mode: Mode = Mode.UNANNOUNCED
+    joint: bool = Field(default=False, description="Joint with labour inspectors (name them in `inspectors`).")
+    inspectors: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default=[], max_length=10)
+    team: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default=[], max_length=10)
+    start_date: date = Field(description="First visit day.")
+    end_date: date = Field(description="Last visit day; the report is due 28 days later.")
+    sector: str = Field(default="garment", max_length=32)
+    tool_version_id: uuid.UUID | None = Field(default=None, description="Default: the current published version.")
+
+
+class AssessmentOut(BaseModel):
+    id: uuid.UUID
+    factory_id: uuid.UUID
+    country: str
+    cycle: int
+    assessment_type: AssessmentType
+    mode: Mode
+    joint: bool
+    inspectors: list[str]
+    team: list[str]
+    start_date: date
+    end_date: date
+    report_due: date
+    overdue: bool = Field(description="Not released although the report is due.")
+    tool_version_id: uuid.UUID
+    status: Status
+    version: int
+    released_at: datetime | None
+    finalised_at: datetime | None
+    created_at: datetime
+    created_by: str
+
+    @classmethod
+    def of(cls, assessment: Assessment) -> AssessmentOut:
+        return cls.model_validate(_assessment_fields(assessment, cls))
+
+
+def _assessment_fields(assessment: Assessment, model: type[BaseModel]) -> dict[str, object]:
+    fields = {name: getattr(assessment, name) for name in model.model_fields if name != "overdue"}
+    return {**fields, "overdue": assessment.overdue(datetime.now(UTC).date())}
+
+
+class TransitionIn(StrictInput):
+    to: Literal["in_progress", "draft_submitted", "quality_checked", "released", "comment_period", "finalised"]
+    comment: str | None = Field(default=None, max_length=4000, description="Required to return a draft to the team.")
+
+
+class TransitionOut(BaseModel):
+    id: int | None
+    assessment_id: uuid.UUID
+    from_status: Status
+    to_status: Status
+    at: datetime
+    by_subject: str
+    comment: str | None
+
+    @classmethod
+    def of(cls, transition: Transition) -> TransitionOut:
+        return cls(**{name: getattr(transition, name) for name in cls.model_fields})
+
+
+# ---- findings ----------------------------------------------------------------------------------------------------
+
+
+class FindingIn(StrictInput):
+    result: Result
+    evidence: str | None = Field(default=None, max_length=8000, description="Private: staff and the factory only.")
+    workers_affected: int | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class FindingBatchItem(FindingIn):
+    question_code: str = Field(min_length=1, max_length=40)
+
+
+class FindingBatch(StrictInput):
+    findings: list[FindingBatchItem] = Field(min_length=1, max_length=2000)
+
+
+class Recorded(BaseModel):
+    recorded: int
+    zero_tolerance_cases_opened: list[uuid.UUID]
+
+
+class FindingOut(BaseModel):
+    """A finding as recorded, evidence included: only staff of the assessment's country read these."""
+
+    assessment_id: uuid.UUID
+    question_code: str
+    result: Result
+    evidence: str | None
+    workers_affected: int | None
+    revision: int
+    recorded_at: datetime
+    recorded_by: str
+
+    @classmethod
+    def of(cls, finding: Finding) -> FindingOut:
+        return cls(**{name: getattr(finding, name) for name in cls.model_fields})
+
+
+class RevisionIn(FindingIn):
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class RevisionRecorded(BaseModel):
+    question_code: str
+    revision: int
+    result: Result
+    reason: str
+
+
+class FindingRevisionOut(BaseModel):
+    """One revision of a finding, evidence included: only staff of the assessment's country read these."""
+
+    id: int | None
+    assessment_id: uuid.UUID
+    question_code: str
+    revision: int
+    result: Result
+    evidence: str | None
+    workers_affected: int | None
+    reason: str | None
+    author: str
+    at: datetime
+
+    @classmethod
+    def of(cls, revision: FindingRevision) -> FindingRevisionOut:
+        return cls(**{name: getattr(revision, name) for name in cls.model_fields})
+
+
+# ---- reports and figures -----------------------------------------------------------------------------------------
+
+
+class RateOut(BaseModel):
+    non_compliant: int
+    applicable: int
+    rate: float | None = Field(description="Non-compliant over applicable (4 places); none when nothing applies.")
+
+    @classmethod
+    def of(cls, rate: Rate) -> RateOut:
+        return cls(non_compliant=rate.non_compliant, applicable=rate.applicable, rate=rate.rate)
+
+
+class ReportQuestionOut(BaseModel):
+    code: str
+    text: dict[str, str]
+    legal_reference: str | None
+    publicly_reported: bool
+    zero_tolerance: bool
+    result: Result | None
+    workers_affected: int | None
+    revision: int | None
+
+
+class ReportQuestionWithEvidenceOut(ReportQuestionOut):
+    evidence: str | None = Field(description="Private: shown to staff of the country and the factory only.")
+
+
+Q = TypeVar("Q", bound=ReportQuestionOut)
+
+
+class ReportCompliancePointOut(BaseModel, Generic[Q]):
+    code: str
+    name: dict[str, str]
+    non_compliance: RateOut
+    questions: list[Q]
+
+
+class ReportClusterOut(BaseModel, Generic[Q]):
+    code: str
+    name: dict[str, str]
+    category: str
+    non_compliance: RateOut
+    compliance_points: list[ReportCompliancePointOut[Q]]
+
+
+class ReportAssessmentOut(AssessmentOut):
+    updated_at: datetime
+
+
+class ReportFactoryOut(BaseModel):
+    id: uuid.UUID
+    name: str | None
+
+
+class ReportToolOut(BaseModel):
+    id: uuid.UUID
+    label: str
+    country: str
+    sector: str
+
+
+class ReportBody(BaseModel, Generic[Q]):
+    assessment: ReportAssessmentOut
+    factory: ReportFactoryOut
+    tool: ReportToolOut
+    non_compliance: RateOut
+    publicly_reported_non_compliance: RateOut
+    clusters: list[ReportClusterOut[Q]]
+
+
+class ReportOut(ReportBody[ReportQuestionOut]):
+    """The report as a buyer reads it: no evidence notes."""
+
+
+class ReportWithEvidenceOut(ReportBody[ReportQuestionWithEvidenceOut]):
+    """The report as staff of the country and the factory itself read it: with the evidence notes."""
+
+
+class CycleResultOut(BaseModel):
+    assessment_id: uuid.UUID
+    cycle: int
+    assessment_type: AssessmentType
+    status: Status
+    end_date: date
+    non_compliance: RateOut
+    publicly_reported_non_compliance: RateOut
+    by_cluster: dict[str, RateOut]
+
+    @classmethod
+    def of(cls, assessment: Assessment, figures: AssessmentAggregates) -> CycleResultOut:
+        return cls(
+            assessment_id=assessment.id,
+            cycle=assessment.cycle,
+            assessment_type=assessment.assessment_type,
+            status=assessment.status,
+            end_date=assessment.end_date,
+            non_compliance=RateOut.of(figures.overall),
+            publicly_reported_non_compliance=RateOut.of(figures.publicly_reported),
+            by_cluster={code: RateOut.of(rate) for code, rate in figures.by_cluster.items()},
+        )
+
+
+class FactoryRateOut(RateOut):
+    factory_id: uuid.UUID
+
+
+class PublicNonComplianceOut(BaseModel):
+    country: str
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+    factories: int = Field(description="Factories counted (those with anything applicable).")
+    average_rate: float | None
+    method: str
+    per_factory: list[FactoryRateOut]
+
+
+# ---- zero-tolerance cases ----------------------------------------------------------------------------------------
+
+Category = Literal[
+    "child_labour",
+    "forced_labour",
+    "corporal_punishment_violence",
+    "imminent_danger",
+    "freedom_of_association",
+    "bribery",
+    "retaliation",
+]
+
+
+class CaseReport(StrictInput):
+    factory_id: uuid.UUID
+    category: Category
+    source: Literal["advisory_visit", "hotline", "brand", "other"]
+    details: str | None = Field(default=None, max_length=8000, description="Confidential: never leaves this service.")
+
+
+class CaseStep(BaseModel):
+    from_status: CaseStatus | None
+    to_status: CaseStatus
+    at: datetime
+    by_subject: str
+    note: str | None
+
+
+class CaseOut(BaseModel):
+    id: uuid.UUID
+    factory_id: uuid.UUID
+    country: str
+    category: Category
+    source: Source
+    assessment_id: uuid.UUID | None
+    question_code: str | None
+    status: CaseStatus
+    details: str | None
+    notify: list[str] = Field(description="Parties the country protocol says are told.")
+    deadlines: dict[str, str] = Field(description="When each step is due (ISO 8601).")
+    overdue: bool
+    overdue_steps: list[str]
+    opened_at: datetime
+    opened_by: str
+    updated_at: datetime
+    steps: list[CaseStep] | None = None
+
+    @classmethod
+    def of(cls, case: Case, steps: list[zero_tolerance.CaseStep] | None = None) -> CaseOut:
+        late = case.overdue_steps(datetime.now(UTC))
+        fields = {name: getattr(case, name) for name in cls.model_fields if hasattr(case, name) and name != "steps"}
+        return cls.model_validate(
+            {
+                **fields,
+                "overdue_steps": late,
+                "overdue": bool(late),
+                "steps": None if steps is None else [CaseStep(**vars(step)) for step in steps],
+            }
+        )
+
+
+class CaseMove(StrictInput):
+    to: Literal["referred", "acknowledged", "remediation", "closed"]
+    note: str | None = Field(default=None, max_length=4000, description="Required to close.")
+
+
+# ---- SLCP --------------------------------------------------------------------------------------------------------
+
+
+class SlcpAnswerFields(BaseModel):
+    question_id: str = Field(min_length=1, max_length=40, examples=["RH-CHL-01"])
+    answer: str | None = Field(default=None, max_length=2000, description="The answer as given.")
+    finding: Result = Field(description="The verified conclusion on the question.")
+
+
+class SlcpAnswer(SlcpAnswerFields, StrictInput):
+    pass
+
+
+class SlcpAnswerOut(SlcpAnswerFields):
+    pass
+
+
+class SlcpDocumentFields(BaseModel):
+    format: Literal["betterwork-slcp/1"] = "betterwork-slcp/1"
+    assessment_id: str = Field(min_length=1, max_length=100)
+    facility_id: str = Field(min_length=1, max_length=100, description="SLCP facility id.")
+    status: SlcpStatus
+    status_date: date
+    verifier: str | None = Field(default=None, max_length=300)
+    sector: str = Field(default="garment", max_length=32)
+
+
+class SlcpDocument(SlcpDocumentFields):
+    """An SLCP assessment in the platform's exchange format (see services/assessments/README.md)."""
+
+    answers: list[SlcpAnswerOut]
+
+    @classmethod
+    def of(cls, export: SlcpExport) -> SlcpDocument:
+        return cls.model_validate(vars(export))
+
+
+class SlcpImportIn(SlcpDocumentFields, StrictInput):
+    # no docstring: the OpenAPI document has always shown this body without a description
+    answers: list[SlcpAnswer] = Field(min_length=1, max_length=5000)
+    factory_id: uuid.UUID | None = Field(default=None, description="Default: the factory carrying `facility_id`.")
+
+
+class SlcpImportOut(BaseModel):
+    id: uuid.UUID
+    slcp_assessment_id: str
+    facility_id: str
+    factory_id: uuid.UUID
+    status: SlcpStatus
+    verified: bool = Field(description="Only VRF data counts as verified.")
+    tool_version_id: uuid.UUID
+    findings: dict[str, Result] = Field(description="Tool question code -> result, through the SLCP mapping.")
+    unmapped: list[str] = Field(description="SLCP question ids with no tool question.")
+    conflicts: list[str] = Field(description="Tool questions two SLCP answers disagreed on (left out).")
+    repeat: bool = Field(description="The same verified document was imported before; nothing changed.")
+    imported_at: datetime
