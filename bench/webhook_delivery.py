@@ -4,7 +4,7 @@ Target (issue "Partnerships"): at least 500 deliveries/s on this machine (2 core
 
 Setup: a fresh database (bench/local_platform.py); `--endpoints` buyers each register one endpoint
 through the service's own use case (secret generated, URL checked); `--messages` webhooks are queued
-with `deliveries.enqueue` exactly as the alert flow queues them (one call per event, fanned out to every
+with `delivery_queue.enqueue` exactly as the alert flow queues them (one call per event, fanned out to every
 buyer's endpoint, 50 events per transaction). The receiver runs as a separate process (uvicorn with
 httptools and uvloop, like the services) and verifies every delivery's signature with the
 `standardwebhooks` package, so the figure includes real signing and a real HTTP exchange per message.
@@ -42,7 +42,9 @@ import httpx
 from local_platform import CpuMeter, LocalPlatform, local_platform, percentile, progress, verdict
 
 from devstack.net import free_port, wait_for_port
-from partnerships.service import deliveries
+from partnerships.adapters import delivery_queue
+from partnerships.service import endpoints
+from partnerships.service.delivery_worker import WebhookWorker
 from partnerships.settings import PartnershipsSettings
 from servicekit.auth import Principal, Role
 from servicekit.database import Database
@@ -133,7 +135,7 @@ async def register_endpoints(
         principal = Principal(subject=f"bench-{i}", roles=frozenset({Role.BUYER}), organisation_id=str(buyer))
         path = f"/hooks/{i}"
         async with database.unit_of_work() as uow:
-            _, secret = await deliveries.register_endpoint(
+            _, secret = await endpoints.register_endpoint(
                 uow,
                 principal=principal,
                 settings=settings,
@@ -152,7 +154,7 @@ async def fill_queue(database: Database, buyers: list[uuid.UUID], messages: int)
     for first in range(0, events, EVENTS_PER_TRANSACTION):
         async with database.unit_of_work() as uow:
             for i in range(first, min(first + EVENTS_PER_TRANSACTION, events)):
-                queued += await deliveries.enqueue(
+                queued += await delivery_queue.enqueue(
                     uow.session,
                     event_type="alert.raised",
                     data={
@@ -183,7 +185,7 @@ async def measure(
             (await client.put(f"http://127.0.0.1:{port}/secrets", json=secrets)).raise_for_status()
         queued = await fill_queue(database, buyers, args.messages)
 
-        worker = deliveries.WebhookWorker(database, settings)
+        worker = WebhookWorker(database, settings)
         meter = CpuMeter()
         meter.add("bench process (worker)", [os.getpid()])
         meter.add("receiver", [receiver.pid])

@@ -15,10 +15,13 @@ import pytest
 from betterwork_contracts.events.assessments import ZeroToleranceCaseOpened
 from betterwork_contracts.events.invoicing import EntitlementPurchased
 from devstack.pytest_plugin import TestPlatform, serve_in_process
-from devstack.testkit.database import connect_as, fetch
+from devstack.testkit.access import as_role, buyer, factory, staff
+from devstack.testkit.database import fetch
 from devstack.testkit.events import cloudevent_headers
+from devstack.testkit.partnerships import known_factory, linked_buyer, registered_buyer
 from messaging.envelope import Envelope
 from partnerships.service import events_in
+from partnerships.service.consents import expire_consents
 from servicekit.auth import Role
 
 pytestmark = pytest.mark.asyncio
@@ -37,39 +40,8 @@ async def client(test_platform: TestPlatform) -> AsyncIterator[httpx.AsyncClient
         yield c
 
 
-def auth(platform: TestPlatform, *roles: Role, **claims: Any) -> dict[str, str]:
-    return {"Authorization": f"Bearer {platform.token(*roles, **claims)}"}
-
-
-def staff(platform: TestPlatform, country: str = "KH") -> dict[str, str]:
-    return auth(platform, Role.STAFF, country=country, subject="ea-sokha")
-
-
-async def known_factory(platform: TestPlatform, country: str = "KH") -> uuid.UUID:
-    """A factory as the registry's events left it in this service's read model."""
-    factory_id = uuid.uuid4()
-    conn = await connect_as(platform, "partnerships")
-    try:
-        await conn.execute(
-            "INSERT INTO partnerships.factory_ref (factory_id, name, country, status, version, updated_at)"
-            " VALUES ($1, $2, $3, 'active', 3, now())",
-            factory_id,
-            f"Factory {factory_id.hex[:6]}",
-            country,
-        )
-    finally:
-        await conn.close()
-    return factory_id
-
-
-async def buyer(client: httpx.AsyncClient, platform: TestPlatform, tier: str = "partner") -> uuid.UUID:
-    response = await client.post(
-        "/v1/buyers",
-        json={"name": f"Brand {uuid.uuid4().hex[:6]}", "headquarters_country": "se", "tier": tier},
-        headers=staff(platform),
-    )
-    assert response.status_code == 201, response.text
-    return uuid.UUID(response.json()["id"])
+async def new_buyer(client: httpx.AsyncClient, platform: TestPlatform, tier: str = "partner") -> uuid.UUID:
+    return uuid.UUID((await registered_buyer(client, platform, tier=tier))["id"])
 
 
 async def outbox_types(platform: TestPlatform, aggregate_id: uuid.UUID) -> list[str]:
@@ -94,7 +66,7 @@ async def access_events(platform: TestPlatform, factory_id: uuid.UUID) -> list[t
 
 
 async def test_tier_changes_are_kept_and_published(client: httpx.AsyncClient, test_platform: TestPlatform) -> None:
-    buyer_id = await buyer(client, test_platform, tier="participant")
+    buyer_id = await new_buyer(client, test_platform, tier="participant")
     url = f"/v1/buyers/{buyer_id}"
     up = await client.patch(
         url, json={"tier": "partner", "agreement_signed_on": "2026-01-15"}, headers=staff(test_platform)
@@ -117,7 +89,7 @@ async def test_tier_changes_are_kept_and_published(client: httpx.AsyncClient, te
         "buyer.tier_changed",
         "buyer.tier_changed",
     ]
-    own = auth(test_platform, Role.BUYER, organisation_id=str(buyer_id))
+    own = buyer(test_platform, buyer_id)
     assert (await client.patch(url, json={"tier": "partner"}, headers=own)).status_code == 403
     assert (await client.get(url, headers=own)).status_code == 200
 
@@ -125,9 +97,9 @@ async def test_tier_changes_are_kept_and_published(client: httpx.AsyncClient, te
 async def test_links_are_confirmed_by_the_other_side_or_staff(
     client: httpx.AsyncClient, test_platform: TestPlatform
 ) -> None:
-    buyer_id, factory_id = await buyer(client, test_platform), await known_factory(test_platform)
-    as_buyer = auth(test_platform, Role.BUYER, organisation_id=str(buyer_id))
-    as_factory = auth(test_platform, Role.FACTORY, organisation_id=str(factory_id))
+    buyer_id, factory_id = await new_buyer(client, test_platform), await known_factory(test_platform)
+    as_buyer = buyer(test_platform, buyer_id)
+    as_factory = factory(test_platform, factory_id)
     declared = await client.post(
         "/v1/sourcing-links",
         json={"buyer_id": str(buyer_id), "factory_id": str(factory_id), "start_date": "2026-01-01"},
@@ -181,8 +153,8 @@ async def test_the_access_decision_needs_consent_and_entitlement(
     entitled: bool,
     granted: bool,
 ) -> None:
-    buyer_id, factory_id = await buyer(client, test_platform), await known_factory(test_platform)
-    as_factory = auth(test_platform, Role.FACTORY, organisation_id=str(factory_id))
+    buyer_id, factory_id = await new_buyer(client, test_platform), await known_factory(test_platform)
+    as_factory = factory(test_platform, factory_id)
     if scopes is not None:
         body: dict[str, Any] = {"buyer_id": str(buyer_id), "scopes": scopes}
         if expires_in:
@@ -206,8 +178,8 @@ async def test_the_access_decision_needs_consent_and_entitlement(
 
 
 async def test_revoking_or_expiry_closes_access_at_once(client: httpx.AsyncClient, test_platform: TestPlatform) -> None:
-    buyer_id, factory_id = await buyer(client, test_platform), await known_factory(test_platform)
-    as_factory = auth(test_platform, Role.FACTORY, organisation_id=str(factory_id))
+    buyer_id, factory_id = await new_buyer(client, test_platform), await known_factory(test_platform)
+    as_factory = factory(test_platform, factory_id)
     for cycle in (1, 2):
         await client.post(
             "/v1/entitlements",
@@ -238,8 +210,6 @@ async def test_revoking_or_expiry_closes_access_at_once(client: httpx.AsyncClien
     )
     assert short.status_code == 201
     await asyncio.sleep(1.2)
-    from partnerships.service.relationships import expire_consents
-
     async with client._transport.app.state.database.unit_of_work() as uow:  # type: ignore[attr-defined]
         expired = await expire_consents(uow)
         await uow.commit()
@@ -256,14 +226,14 @@ async def test_revoking_or_expiry_closes_access_at_once(client: httpx.AsyncClien
 
 
 async def test_nobody_sees_another_organisations_data(client: httpx.AsyncClient, test_platform: TestPlatform) -> None:
-    mine, theirs = await buyer(client, test_platform), await buyer(client, test_platform)
+    mine, theirs = await new_buyer(client, test_platform), await new_buyer(client, test_platform)
     factory_id = await known_factory(test_platform)
     await client.post(
         "/v1/sourcing-links",
         json={"buyer_id": str(theirs), "factory_id": str(factory_id)},
         headers=staff(test_platform),
     )
-    me = auth(test_platform, Role.BUYER, organisation_id=str(mine))
+    me = buyer(test_platform, mine)
     assert (await client.get(f"/v1/buyers/{theirs}", headers=me)).status_code == 404
     assert [b["id"] for b in (await client.get("/v1/buyers", headers=me)).json()["items"]] == [str(mine)]
     assert (await client.get("/v1/sourcing-links", params={"factory_id": str(factory_id)}, headers=me)).json()[
@@ -279,7 +249,7 @@ async def test_nobody_sees_another_organisations_data(client: httpx.AsyncClient,
         headers=me,
     )
     assert consent.status_code == 404  # a buyer cannot consent on a factory's behalf
-    other_factory = auth(test_platform, Role.FACTORY, organisation_id=str(uuid.uuid4()))
+    other_factory = factory(test_platform, uuid.uuid4())
     assert (
         await client.get("/v1/sourcing-links", params={"factory_id": str(factory_id)}, headers=other_factory)
     ).json()["items"] == []
@@ -301,11 +271,11 @@ def envelope_of(event: Any) -> Envelope:
 async def test_an_entitlement_bought_through_invoicing_opens_access_once(
     client: httpx.AsyncClient, test_platform: TestPlatform
 ) -> None:
-    buyer_id, factory_id = await buyer(client, test_platform), await known_factory(test_platform)
+    buyer_id, factory_id = await new_buyer(client, test_platform), await known_factory(test_platform)
     await client.post(
         f"/v1/factories/{factory_id}/consents",
         json={"buyer_id": str(buyer_id), "scopes": ["assessment_reports"]},
-        headers=auth(test_platform, Role.FACTORY, organisation_id=str(factory_id)),
+        headers=factory(test_platform, factory_id),
     )
     event = EntitlementPurchased(
         entitlement_id=uuid.uuid4(),
@@ -326,7 +296,7 @@ async def test_an_entitlement_bought_through_invoicing_opens_access_once(
 async def test_a_zero_tolerance_case_alerts_linked_buyers_and_the_protocols_parties(
     client: httpx.AsyncClient, test_platform: TestPlatform
 ) -> None:
-    linked, unlinked = await buyer(client, test_platform), await buyer(client, test_platform)
+    linked, unlinked = await new_buyer(client, test_platform), await new_buyer(client, test_platform)
     factory_id = await known_factory(test_platform)
     await client.post(
         "/v1/sourcing-links",
@@ -337,7 +307,7 @@ async def test_a_zero_tolerance_case_alerts_linked_buyers_and_the_protocols_part
         registered = await client.post(
             "/v1/webhook-endpoints",
             json={"url": "http://127.0.0.1:9/hook", "event_types": ["alert.raised"]},
-            headers=auth(test_platform, Role.BUYER, organisation_id=str(owner)),
+            headers=buyer(test_platform, owner),
         )
         assert registered.status_code == 201, registered.text
     ministry = await client.post(
@@ -348,7 +318,7 @@ async def test_a_zero_tolerance_case_alerts_linked_buyers_and_the_protocols_part
             "party": "ministry_of_labour",
             "country": "KH",
         },
-        headers=auth(test_platform, Role.SERVICE, subject=f"inspectorate-{uuid.uuid4().hex[:6]}"),
+        headers=as_role(test_platform, Role.SERVICE, subject=f"inspectorate-{uuid.uuid4().hex[:6]}"),
     )
     assert ministry.status_code == 201, ministry.text
     event = ZeroToleranceCaseOpened(
@@ -370,7 +340,33 @@ async def test_a_zero_tolerance_case_alerts_linked_buyers_and_the_protocols_part
     assert [(a["buyer_ids"], a["parties"], a["endpoints"]) for a in alerts] == [
         ([str(linked)], ["ministry_of_labour", "linked_buyers"], 2)
     ]
-    mine = await client.get("/v1/alerts", headers=auth(test_platform, Role.BUYER, organisation_id=str(unlinked)))
+    mine = await client.get("/v1/alerts", headers=buyer(test_platform, unlinked))
     assert [a["case_id"] for a in mine.json()] == []
     (raised,) = [t for t in await outbox_types(test_platform, factory_id) if t.startswith("alert")]
     assert raised == "alert.raised"
+
+
+async def test_two_revocations_of_one_consent_at_once_cannot_both_win(
+    client: httpx.AsyncClient, test_platform: TestPlatform
+) -> None:
+    """The consent's row is locked while it is revoked: the second revocation finds it revoked (409), so access
+    closes once and `consent.revoked` is published once."""
+    factory_id = await known_factory(test_platform)
+    linked = await linked_buyer(client, test_platform, factory_id, scopes=("assessment_reports",))
+    assert await access_events(test_platform, factory_id) == [("granted", 1)]
+    as_factory = factory(test_platform, factory_id)
+    revoke = f"/v1/consents/{linked.consent['id']}/revoke"
+
+    first, second = await asyncio.gather(
+        client.post(revoke, headers=as_factory), client.post(revoke, headers=staff(test_platform))
+    )
+
+    assert sorted([first.status_code, second.status_code]) == [200, 409], (first.text, second.text)
+    assert await access_events(test_platform, factory_id) == [("granted", 1), ("revoked", 1)]
+    revoked = await fetch(
+        test_platform,
+        "partnerships",
+        "SELECT count(*) AS n FROM partnerships.outbox WHERE aggregateid = $1 AND type LIKE '%consent.revoked%'",
+        str(factory_id),
+    )
+    assert revoked[0]["n"] == 1

@@ -7,7 +7,7 @@ headers `webhook-id`, `webhook-timestamp` (Unix seconds) and `webhook-signature`
 several space-separated while a rotated secret still overlaps). A receiver verifies with any
 Standard Webhooks library; the tests do so with the `standardwebhooks` package.
 
-DNS lookups happen in the service layer; here only the resulting addresses are judged.
+DNS lookups happen in the sender (`adapters/webhook_sender.py`); here only the resulting addresses are judged.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def _key(secret: str) -> bytes:
 
 
 class SecretBox(Protocol):
-    """Seals secrets for storage and opens them again (the service's key; see `deliveries.secret_box`)."""
+    """Seals secrets for storage and opens them again (the deployment's key; see `adapters/secret_box.py`)."""
 
     def seal(self, secret: str) -> str: ...
 

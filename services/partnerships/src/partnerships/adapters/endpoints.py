@@ -1,0 +1,84 @@
+"""SQL of webhook endpoints: which ones a caller may see, load and save one, pages of them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from partnerships.adapters.audit import AuditTrail
+from partnerships.adapters.tables import WEBHOOK_ENDPOINT
+from partnerships.domain.endpoints import BUYER_OWNER, DELETED, SERVICE_OWNER, Endpoint
+from servicekit.auth import Principal, Role
+from servicekit.pagination import PageParams, paginate, resolve_sort
+
+ENDPOINTS = WEBHOOK_ENDPOINT
+_FIELDS = [c.name for c in ENDPOINTS.c]
+
+
+def buyer_of(principal: Principal) -> str | None:
+    """The caller's buyer id as endpoints store it (canonical UUID text), whatever case the token used."""
+    buyer = principal.organisation(Role.BUYER)
+    return str(buyer) if buyer is not None else None
+
+
+def _visible(principal: Principal) -> ColumnElement[bool]:
+    """Endpoints the caller may see: its own (buyer organisation or service client), staff their country's."""
+    live = ENDPOINTS.c.status != DELETED
+    if principal.is_admin:
+        return live
+    mine: list[ColumnElement[bool]] = []
+    if (buyer := buyer_of(principal)) is not None:
+        mine.append(and_(ENDPOINTS.c.owner_type == BUYER_OWNER, ENDPOINTS.c.owner_id == buyer))
+    if Role.SERVICE in principal.roles:
+        mine.append(and_(ENDPOINTS.c.owner_type == SERVICE_OWNER, ENDPOINTS.c.owner_id == principal.subject))
+    if Role.STAFF in principal.roles:
+        # Buyers work across countries, so staff see their endpoints; service clients only of their country.
+        mine.append(ENDPOINTS.c.owner_type == BUYER_OWNER)
+        if principal.country:
+            mine.append(ENDPOINTS.c.country == principal.country)
+    return and_(live, or_(*mine)) if mine else false()
+
+
+def _endpoint(row: Mapping[Any, Any]) -> Endpoint:
+    values = {k: row[k] for k in _FIELDS}
+    values["secrets"] = list(values["secrets"] or [])
+    values["event_types"] = list(values["event_types"] or [])
+    return Endpoint(**values)
+
+
+class EndpointRepository(AuditTrail):
+    """The webhook endpoints of one unit of work (and the audit trail their changes write to)."""
+
+    async def visible(self, principal: Principal, endpoint_id: uuid.UUID, *, lock: bool = False) -> Endpoint | None:
+        """The endpoint if the caller may see it; `lock` takes FOR NO KEY UPDATE (enqueue's inserts still pass)."""
+        stmt = select(ENDPOINTS).where(ENDPOINTS.c.id == endpoint_id, _visible(principal))
+        if lock:
+            stmt = stmt.with_for_update(key_share=True)
+        row = (await self.session.execute(stmt)).mappings().first()
+        return _endpoint(row) if row is not None else None
+
+    async def add(self, endpoint: Endpoint) -> None:
+        await self.session.execute(ENDPOINTS.insert().values(**asdict(endpoint)))
+
+    async def save(self, endpoint: Endpoint) -> None:
+        values = asdict(endpoint)
+        del values["id"]
+        await self.session.execute(ENDPOINTS.update().where(ENDPOINTS.c.id == endpoint.id).values(**values))
+
+    async def page(
+        self, principal: Principal, page: PageParams, *, status: str | None
+    ) -> tuple[list[Endpoint], str | None]:
+        order = resolve_sort(page.sort, {"created_at": (ENDPOINTS.c.created_at, ENDPOINTS.c.id)}, "-created_at")
+        stmt = select(ENDPOINTS).where(_visible(principal))
+        if status is not None:
+            stmt = stmt.where(ENDPOINTS.c.status == status)
+        rows, cursor = await paginate(self.session, stmt, order, page)
+        return [_endpoint(r._mapping) for r in rows], cursor
+
+    async def audit(self, actor: Principal, action: str, endpoint_id: uuid.UUID, details: dict[str, Any]) -> None:
+        await self.record(actor, action=action, entity_type="webhook_endpoint", entity_id=endpoint_id, details=details)

@@ -1,0 +1,38 @@
+"""A zero-tolerance alert: who was told of a case at a factory, and what they were told."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+ALERT_EVENT_TYPE = "alert.raised"  # the webhook event type
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: uuid.UUID
+    kind: str  # zero_tolerance.case_opened or zero_tolerance.case_updated
+    case_id: uuid.UUID
+    factory_id: uuid.UUID
+    country: str
+    category: str
+    status: str
+    buyer_ids: list[uuid.UUID]
+    parties: list[str]
+    endpoints: int  # webhook endpoints it was sent to
+    raised_at: datetime
+
+    def webhook_data(self) -> dict[str, Any]:
+        """What a webhook carries: only what the case event carried, never who else was alerted."""
+        return {
+            "alert_id": str(self.id),
+            "kind": self.kind,
+            "case_id": str(self.case_id),
+            "factory_id": str(self.factory_id),
+            "country": self.country,
+            "category": self.category,
+            "status": self.status,
+            "raised_at": self.raised_at.isoformat(),
+        }
