@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit.access import as_role, staff
 from devstack.testkit.cli import betterwork
 from devstack.testkit.database import fetch
 from devstack.testkit.registry import random_word
@@ -31,10 +32,6 @@ async def registry(test_platform: TestPlatform) -> AsyncIterator[httpx.AsyncClie
     app = test_platform.app("registry", relay_enabled=False, import_poll_s=0.1)
     async with serve_in_process(app) as client:
         yield client
-
-
-def staff(platform: TestPlatform, country: str = "KH") -> dict[str, str]:
-    return {"Authorization": f"Bearer {platform.token(Role.STAFF, country=country)}"}
 
 
 def to_csv(rows: list[dict[str, Any]], columns: list[str], delimiter: str = ",") -> bytes:
@@ -145,7 +142,7 @@ async def test_only_staff_of_the_country_upload_and_read_lists(
     registry: httpx.AsyncClient, test_platform: TestPlatform
 ) -> None:
     data = to_csv([{"country": "KH", "name": f"{random_word()} X", "address": "Y"}], ["country", "name", "address"])
-    buyer = {"Authorization": f"Bearer {test_platform.token(Role.BUYER)}"}
+    buyer = as_role(test_platform, Role.BUYER)
     assert (await upload(registry, buyer, data)).status_code == 403
     response = await upload(registry, staff(test_platform), data)
     job_id = response.json()["id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
 from collections.abc import AsyncIterator
@@ -11,8 +12,9 @@ import httpx
 import pytest
 
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit import access
 from devstack.testkit.database import fetch
-from devstack.testkit.registry import new_factory, random_word
+from devstack.testkit.registry import enrolled_factory, new_factory, random_word
 from registry.domain.factory import os_id_check_character
 from servicekit.auth import Role
 
@@ -25,13 +27,9 @@ async def registry(test_platform: TestPlatform) -> AsyncIterator[httpx.AsyncClie
         yield client
 
 
-def auth(platform: TestPlatform, *roles: Role, **claims: Any) -> dict[str, str]:
-    return {"Authorization": f"Bearer {platform.token(*roles, **claims)}"}
-
-
 @pytest.fixture
 def staff(test_platform: TestPlatform) -> dict[str, str]:
-    return auth(test_platform, Role.STAFF, country="KH", subject="ea-sokha")
+    return access.staff(test_platform, "KH", subject="ea-sokha")
 
 
 async def create(client: httpx.AsyncClient, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
@@ -253,6 +251,44 @@ async def test_a_stale_version_is_refused(registry: httpx.AsyncClient, staff: di
     assert stale.json()["current_version"] == 2
 
 
+async def test_two_concurrent_changes_of_one_factory_cannot_both_win(
+    registry: httpx.AsyncClient, test_platform: TestPlatform, staff: dict[str, str]
+) -> None:
+    """Both based on version 1, sent at once: the row lock serialises them, the second sees version 2 and loses."""
+    factory = await create(registry, staff)
+    url = f"/v1/factories/{factory['id']}"
+    on_v1, on_v2 = {**staff, "If-Match": '"1"'}, {**staff, "If-Match": '"2"'}
+    answers = await asyncio.gather(
+        registry.patch(url, json={"sector": "footwear"}, headers=on_v1),
+        registry.patch(url, json={"sector": "plastics"}, headers=on_v1),
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    (winner,) = (a for a in answers if a.status_code == 200)
+    (loser,) = (a for a in answers if a.status_code == 409)
+    assert loser.json()["current_version"] == 2
+    stored = await fetch(
+        test_platform, "registry", "SELECT version, sector FROM registry.factory WHERE id = $1", factory["id"]
+    )
+    assert (stored[0]["version"], stored[0]["sector"]) == (2, winner.json()["sector"])
+    assert await outbox_types(test_platform, factory["id"]) == ["registered", "updated"]
+
+    moves = await asyncio.gather(
+        *(change(registry, on_v2, factory["id"], change="exited", reason=reason) for reason in ("closed", "moved"))
+    )
+    assert sorted(m.status_code for m in moves) == [201, 409], [m.text for m in moves]
+    history = (await registry.get(f"{url}/status-changes", headers=staff)).json()
+    assert [h["change"] for h in history] == ["exited"]
+
+
+async def test_the_test_kit_enrols_a_factory_through_the_api(
+    registry: httpx.AsyncClient, staff: dict[str, str]
+) -> None:
+    active = await enrolled_factory(registry, staff, sector="garment")
+    assert (active["status"], active["service_package"], active["version"]) == ("active", "core", 3)
+    enrolled = await enrolled_factory(registry, staff, active=False)
+    assert (enrolled["status"], enrolled["version"]) == ("enrolled", 2)
+
+
 async def test_an_update_announces_only_what_changed(
     registry: httpx.AsyncClient, test_platform: TestPlatform, staff: dict[str, str]
 ) -> None:
@@ -292,7 +328,7 @@ async def test_merge_redirects_the_old_id_forever_and_keeps_both_histories(
     await change(registry, staff, duplicate["id"], change="enrolled", service_package="core", start_date="2027-01-01")
     await change(registry, staff, survivor["id"], change="exited", reason="duplicate record")
 
-    duplicate_user = auth(test_platform, Role.FACTORY, organisation_id=duplicate["id"])
+    duplicate_user = access.factory(test_platform, duplicate["id"])
     proposal = await registry.post(
         f"/v1/factories/{duplicate['id']}/change-proposals",
         json={"address": "Plot 1, New Road"},
@@ -380,38 +416,40 @@ async def test_search_filters_text_and_pages(registry: httpx.AsyncClient, staff:
 
 
 async def test_each_role_sees_what_it_may(registry: httpx.AsyncClient, test_platform: TestPlatform) -> None:
-    staff = auth(test_platform, Role.STAFF, country="KH")
+    staff = access.staff(test_platform, "KH")
     factory = await create(registry, staff, contacts=[{"name": "Dara", "email": "dara@example.com"}], sector="garment")
     url = f"/v1/factories/{factory['id']}"
 
-    own = await registry.get(url, headers=auth(test_platform, Role.FACTORY, organisation_id=factory["id"]))
+    own = await registry.get(url, headers=access.factory(test_platform, factory["id"]))
     assert own.status_code == 200 and own.json()["contacts"][0]["name"] == "Dara"
-    other_factory = await registry.get(
-        url, headers=auth(test_platform, Role.FACTORY, organisation_id=str(uuid.uuid4()))
-    )
+    other_factory = await registry.get(url, headers=access.factory(test_platform, str(uuid.uuid4())))
     assert other_factory.status_code == 404
 
     for role in (Role.BUYER, Role.SERVICE):
-        basic = await registry.get(url, headers=auth(test_platform, role, organisation_id=str(uuid.uuid4())))
+        basic = await registry.get(url, headers=access.as_role(test_platform, role, organisation_id=str(uuid.uuid4())))
         assert basic.status_code == 200
         assert set(basic.json()) == {
             "id", "name", "local_name", "aliases", "country", "sector", "status", "external_ids", "version"
         }  # fmt: skip
-        listed = await registry.get("/v1/factories", params={"q": factory["name"]}, headers=auth(test_platform, role))
+        listed = await registry.get(
+            "/v1/factories", params={"q": factory["name"]}, headers=access.as_role(test_platform, role)
+        )
         assert listed.status_code == 200
         assert all("contacts" not in item for item in listed.json()["items"])
 
-    assert (await registry.get(url, headers=auth(test_platform, Role.CONSTITUENT))).status_code == 403
+    assert (await registry.get(url, headers=access.as_role(test_platform, Role.CONSTITUENT))).status_code == 403
     assert (await registry.get(url)).status_code == 401
 
-    vn_staff = auth(test_platform, Role.STAFF, country="VN")
+    vn_staff = access.staff(test_platform, "VN")
     assert "contacts" not in (await registry.get(url, headers=vn_staff)).json()
     write = await registry.patch(url, json={"sector": "footwear"}, headers=vn_staff)
     assert write.status_code == 403
     assert (await registry.post("/v1/factories", json=new_factory(), headers=vn_staff)).status_code == 403
-    buyer_write = await registry.patch(url, json={"sector": "footwear"}, headers=auth(test_platform, Role.BUYER))
+    buyer_write = await registry.patch(
+        url, json={"sector": "footwear"}, headers=access.as_role(test_platform, Role.BUYER)
+    )
     assert buyer_write.status_code == 403
-    no_country = auth(test_platform, Role.STAFF)
+    no_country = access.as_role(test_platform, Role.STAFF)
     assert (await registry.post("/v1/factories", json=new_factory(), headers=no_country)).status_code == 403
 
 
@@ -419,13 +457,13 @@ async def test_a_factory_proposes_a_new_name_that_staff_approve(
     registry: httpx.AsyncClient, test_platform: TestPlatform, staff: dict[str, str]
 ) -> None:
     factory = await create(registry, staff)
-    me = auth(test_platform, Role.FACTORY, organisation_id=factory["id"])
+    me = access.factory(test_platform, factory["id"])
     url = f"/v1/factories/{factory['id']}/change-proposals"
     sector = await registry.post(url, json={"sector": "footwear"}, headers=me)
     assert sector.status_code == 422  # only names and address may be proposed
     direct = await registry.patch(f"/v1/factories/{factory['id']}", json={"name": "Mine"}, headers=me)
     assert direct.status_code == 403
-    stranger = auth(test_platform, Role.FACTORY, organisation_id=str(uuid.uuid4()))
+    stranger = access.factory(test_platform, str(uuid.uuid4()))
     assert (await registry.post(url, json={"name": "Theirs"}, headers=stranger)).status_code == 404
 
     new_name = f"{factory['name']} Renamed"

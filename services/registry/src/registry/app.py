@@ -4,10 +4,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from messaging.runtime import messaging_runtime, outbox_for
+from messaging.runtime import outbox_for
 from registry.api import factories, imports, reviews
-from registry.handlers import EVENT_HANDLERS
 from registry.settings import RegistrySettings
+from registry.workers import WORKERS
 from servicekit.app import create_service_app
 from servicekit.definition import ServiceDefinition
 
@@ -19,7 +19,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         settings,
         routers=[factories.router, reviews.router, imports.router],
         event_sink=outbox_for(settings).write,
-        lifespan_hooks=[messaging_runtime(handlers=EVENT_HANDLERS), imports.import_worker],
+        lifespan_hooks=WORKERS,
     )
 
 

@@ -6,6 +6,7 @@ import asyncio
 import secrets
 import string
 import uuid
+from datetime import date
 from typing import Any
 
 import httpx
@@ -40,9 +41,11 @@ async def registered_factory(
 async def enrolled_factory(
     registry: httpx.AsyncClient, headers: dict[str, str], *, country: str = "KH", active: bool = True, **fields: Any
 ) -> dict[str, Any]:
-    """A new factory moved through enrolment (and to `active` unless `active=False`); its record afterwards."""
+    """A new factory moved through enrolment (service package `core`, starting today) and to `active` unless
+    `active=False`; its record afterwards. `headers` are staff of `country`."""
     factory = await registered_factory(registry, headers, country=country, **fields)
-    steps = [{"change": "enrolled", "service_package": "core"}] + ([{"change": "activated"}] if active else [])
+    enrol = {"change": "enrolled", "service_package": "core", "start_date": date.today().isoformat()}
+    steps: list[dict[str, Any]] = [enrol] + ([{"change": "activated"}] if active else [])
     for step in steps:
         moved = await registry.post(f"/v1/factories/{factory['id']}/status-changes", json=step, headers=headers)
         assert moved.status_code == 201, moved.text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, text, update
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters.tables import (
     FACTORY,
+    SCHEMA,
     FactoryKeyRow,
     FactoryNameRow,
     StatusChangeRow,
@@ -26,7 +28,10 @@ from registry.adapters.tables import (
 from registry.domain.enrolment import StatusChange
 from registry.domain.factory import EXTERNAL_ID_FIELDS, Factory
 from registry.domain.matching import Candidate, blocking_keys, normalise_name
+from servicekit.audit import record_audit
+from servicekit.auth import Principal
 from servicekit.database import Database
+from servicekit.pagination import PageParams, SortOrder, paginate, resolve_sort
 
 NAMES = FactoryNameRow.__table__  # type: ignore[attr-defined]
 KEYS = FactoryKeyRow.__table__  # type: ignore[attr-defined]
@@ -196,3 +201,97 @@ async def status_history(session: AsyncSession, factory_id: uuid.UUID) -> list[d
 async def repoint_merged(session: AsyncSession, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> None:
     """Factories merged earlier into `merged_id` now redirect straight to the survivor (one hop, forever)."""
     await session.execute(update(FACTORY).where(FACTORY.c.merged_into == merged_id).values(merged_into=survivor_id))
+
+
+@dataclass(frozen=True)
+class FactoryFilters:
+    """What a factory list is narrowed to (all optional; merged ids only when asked for)."""
+
+    country: str | None = None
+    sector: str | None = None
+    status: str | None = None
+    group: str | None = None
+    external_id: str | None = None
+    q: str | None = None
+    include_merged: bool = False
+
+
+_SORTS = {
+    "name": (FACTORY.c.name, FACTORY.c.id),
+    "registered_at": (FACTORY.c.registered_at, FACTORY.c.id),
+    "updated_at": (FACTORY.c.updated_at, FACTORY.c.id),
+}
+
+
+async def search(
+    session: AsyncSession, filters: FactoryFilters, page: PageParams, *, only: uuid.UUID | None = None
+) -> tuple[list[Factory], str | None]:
+    """One page of factories matching `filters` (and only the factory `only`, when given); text search over
+    every name through the trigram index."""
+    order: SortOrder = resolve_sort(page.sort, _SORTS, "name")
+    conditions = []
+    if not filters.include_merged:
+        conditions.append(FACTORY.c.merged_into.is_(None))
+    if filters.country:
+        conditions.append(FACTORY.c.country == filters.country.upper())
+    if filters.sector:
+        conditions.append(FACTORY.c.sector == filters.sector)
+    if filters.status:
+        conditions.append(FACTORY.c.status == filters.status)
+    if filters.group:
+        conditions.append(FACTORY.c.group_name.ilike(filters.group))
+    if filters.external_id:
+        value = filters.external_id.strip()
+        ids = [FACTORY.c[f] == value for f in EXTERNAL_ID_FIELDS]
+        ids.append(or_(*[FACTORY.c.former_external_ids.contains([[f, value]]) for f in EXTERNAL_ID_FIELDS]))
+        conditions.append(or_(*ids))
+    if filters.q:
+        needle = normalise_name(filters.q)
+        if needle:
+            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(FACTORY.c.search_text.like(f"%{escaped}%"))
+    if only is not None:
+        conditions.append(FACTORY.c.id == only)
+    rows, cursor = await paginate(session, select(FACTORY).where(*conditions), order, page)
+    return [factory_from_row(row._mapping) for row in rows], cursor
+
+
+class FactoryRepository:
+    """The factories of one unit of work, for the use cases that change one factory: load it, save it, record
+    its status history and audit trail. A unit test hands those use cases a fake with the same methods."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def load(self, factory_id: uuid.UUID, *, for_update: bool = False) -> Factory | None:
+        return await load(self.session, factory_id, for_update=for_update)
+
+    async def save(self, factory: Factory, *, names_changed: bool) -> None:
+        await save(self.session, factory, names_changed=names_changed)
+
+    async def external_id_conflicts(self, factory: Factory) -> dict[str, uuid.UUID]:
+        return await external_id_conflicts(self.session, factory)
+
+    async def add_status_change(self, factory_id: uuid.UUID, record: StatusChange) -> None:
+        await add_status_change(self.session, factory_id, record)
+
+    async def audit(
+        self,
+        actor: Principal,
+        *,
+        action: str,
+        factory_id: uuid.UUID,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """An audit row about the factory, in the same transaction as the change."""
+        await record_audit(
+            self.session,
+            schema=SCHEMA,
+            actor=actor,
+            action=action,
+            entity_type="factory",
+            entity_id=str(factory_id),
+            reason=reason,
+            details=details,
+        )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import RedirectResponse
 
 from registry.api.schemas import (
     FactoryBasic,
@@ -26,23 +26,16 @@ from registry.domain.factory import Factory, Sector
 from registry.service import factories
 from registry.service.access import View
 from registry.settings import RegistrySettings
-from servicekit.auth import Principal, Role, require
 from servicekit.database import database_of
+from servicekit.edge import ReaderPrincipal, StaffPrincipal, UnitOfWorkDep, settings_of
 from servicekit.errors import PROBLEM_RESPONSES, BadRequest
 from servicekit.pagination import Page, PageQuery
 
 router = APIRouter(prefix="/v1/factories", tags=["factories"], responses=PROBLEM_RESPONSES)
 
-StaffPrincipal = Annotated[Principal, Depends(require(Role.STAFF))]
-Reader = Annotated[Principal, Depends(require(Role.STAFF, Role.FACTORY, Role.BUYER, Role.SERVICE))]
 IfMatch = Annotated[
     str | None, Header(description='Version the change is based on, e.g. `"3"`; a stale one is refused with 409.')
 ]
-
-
-def settings_of(request: Request) -> RegistrySettings:
-    settings: RegistrySettings = request.app.state.settings
-    return settings
 
 
 def expected_version(if_match: str | None) -> int | None:
@@ -72,17 +65,20 @@ def _etag(factory: Factory) -> dict[str, str]:
     },
 )
 async def create_factory(
-    body: FactoryCreate, request: Request, response: Response, principal: StaffPrincipal
+    body: FactoryCreate, request: Request, response: Response, uow: UnitOfWorkDep, staff: StaffPrincipal
 ) -> RegistrationResult:
     """Normalise, then match on external ids, exact cleaned name and address, and a fuzzy score.
 
     A strong match answers 200 with the existing factory (so retrying a registration is safe); a weak
     one answers 202 with a review item; otherwise the factory is created (201, `factory.registered`).
     """
-    async with database_of(request).unit_of_work() as uow:
-        result = await factories.register(
-            uow, principal=principal, settings=settings_of(request), country=body.country, values=flat_values(body)
-        )
+    result = await factories.register(
+        uow,
+        principal=staff,
+        settings=settings_of(request, RegistrySettings),
+        country=body.country,
+        values=flat_values(body),
+    )
     response.status_code = {"created": 201, "matched": 200, "needs_review": 202}[result.outcome.value]
     if result.factory is not None:
         response.headers["Location"] = f"/v1/factories/{result.factory.id}"
@@ -98,8 +94,8 @@ async def create_factory(
 
 @router.get("", summary="Search and list factories")
 async def list_factories(
-    request: Request,
-    principal: Reader,
+    uow: UnitOfWorkDep,
+    reader: ReaderPrincipal,
     page: PageQuery,
     country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
     sector: Sector | None = None,
@@ -121,8 +117,7 @@ async def list_factories(
         q=q,
         include_merged=include_merged,
     )
-    async with database_of(request).unit_of_work() as uow:
-        found, cursor, view = await factories.search(uow, principal=principal, filters=filters, page=page)
+    found, cursor, view = await factories.search(uow, principal=reader, filters=filters, page=page)
     model = FactoryFull if view is View.FULL else FactoryBasic
     return Page[FactoryFull | FactoryBasic](items=[model(**render(f, view)) for f in found], next_cursor=cursor)
 
@@ -133,9 +128,12 @@ async def list_factories(
     response_model=FactoryFull | FactoryBasic,
     responses={308: {"description": "The factory was merged; `Location` is the surviving factory."}},
 )
-async def get_factory(factory_id: uuid.UUID, request: Request, principal: Reader) -> Response:
+async def get_factory(factory_id: uuid.UUID, request: Request, reader: ReaderPrincipal) -> Response:
     """The full record for staff of its country and its own users; the basic profile for buyers and services."""
-    factory, view = await factories.get(database_of(request), principal=principal, factory_id=factory_id)
+    # Hot path: one read-only statement (`Database.read_one`), no unit of work; the body is serialised once,
+    # here. The database comes from the request rather than `DatabaseDep`: that dependency is a plain
+    # function, which FastAPI runs in its thread pool, a cost this route would pay on every call.
+    factory, view = await factories.get(database_of(request), principal=reader, factory_id=factory_id)
     if factory.merged_into is not None:
         location = f"/v1/factories/{factory.merged_into}"
         if request.url.query:
@@ -148,63 +146,69 @@ async def get_factory(factory_id: uuid.UUID, request: Request, principal: Reader
 
 @router.patch("/{factory_id}", summary="Change a factory's record")
 async def update_factory(
-    factory_id: uuid.UUID, body: FactoryPatch, request: Request, principal: StaffPrincipal, if_match: IfMatch = None
+    factory_id: uuid.UUID,
+    body: FactoryPatch,
+    request: Request,
+    uow: UnitOfWorkDep,
+    staff: StaffPrincipal,
+    if_match: IfMatch = None,
 ) -> FactoryFull:
     """Only the fields sent change; `null` clears one. `factory.updated` carries the changed fields only."""
-    async with database_of(request).unit_of_work() as uow:
-        factory = await factories.update(
-            uow,
-            principal=principal,
-            settings=settings_of(request),
-            factory_id=factory_id,
-            values=flat_values(body),
-            expected_version=expected_version(if_match),
-            reason=body.reason,
-        )
+    factory = await factories.update(
+        uow,
+        principal=staff,
+        settings=settings_of(request, RegistrySettings),
+        factory_id=factory_id,
+        values=flat_values(body),
+        expected_version=expected_version(if_match),
+        reason=body.reason,
+    )
     return FactoryFull(**full_of(factory))
 
 
 @router.post("/{factory_id}/status-changes", status_code=201, summary="Move a factory through its enrolment")
 async def change_status(
-    factory_id: uuid.UUID, body: StatusChangeIn, request: Request, principal: StaffPrincipal, if_match: IfMatch = None
+    factory_id: uuid.UUID,
+    body: StatusChangeIn,
+    request: Request,
+    uow: UnitOfWorkDep,
+    staff: StaffPrincipal,
+    if_match: IfMatch = None,
 ) -> FactoryFull:
     """registered → enrolled → active ⇄ suspended; exited from any state but exited. Others: 409."""
-    async with database_of(request).unit_of_work() as uow:
-        factory, _ = await factories.change_status(
-            uow,
-            principal=principal,
-            settings=settings_of(request),
-            factory_id=factory_id,
-            change=body.change,
-            service_package=getattr(body, "service_package", None),
-            start_date=getattr(body, "start_date", None),
-            suspension_reason=getattr(body, "suspension_reason", None),
-            reason=getattr(body, "reason", None),
-            expected_version=expected_version(if_match),
-        )
+    factory, _ = await factories.change_status(
+        uow,
+        principal=staff,
+        settings=settings_of(request, RegistrySettings),
+        factory_id=factory_id,
+        change=body.change,
+        service_package=getattr(body, "service_package", None),
+        start_date=getattr(body, "start_date", None),
+        suspension_reason=getattr(body, "suspension_reason", None),
+        reason=getattr(body, "reason", None),
+        expected_version=expected_version(if_match),
+    )
     return FactoryFull(**full_of(factory))
 
 
 @router.get("/{factory_id}/status-changes", summary="Enrolment history (who, when, why)")
-async def status_history(factory_id: uuid.UUID, request: Request, principal: Reader) -> list[StatusChangeOut]:
+async def status_history(factory_id: uuid.UUID, uow: UnitOfWorkDep, reader: ReaderPrincipal) -> list[StatusChangeOut]:
     """Oldest first; includes the history of factories merged into this one."""
-    async with database_of(request).unit_of_work() as uow:
-        rows = await factories.history(uow, principal=principal, factory_id=factory_id)
+    rows = await factories.history(uow, principal=reader, factory_id=factory_id)
     return [StatusChangeOut(**{**row, "by": row["by_subject"]}) for row in rows]
 
 
 @router.post("/{factory_id}/merges", summary="Merge a duplicate into this factory")
 async def merge_factory(
-    factory_id: uuid.UUID, body: MergeIn, request: Request, principal: StaffPrincipal
-) -> JSONResponse:
+    factory_id: uuid.UUID, body: MergeIn, request: Request, uow: UnitOfWorkDep, staff: StaffPrincipal
+) -> FactoryFull:
     """The duplicate's names become aliases, its external ids move here, its id redirects (308) here forever."""
-    async with database_of(request).unit_of_work() as uow:
-        survivor = await factories.merge(
-            uow,
-            principal=principal,
-            settings=settings_of(request),
-            survivor_id=factory_id,
-            merged_id=body.merged_id,
-            reason=body.reason,
-        )
-    return JSONResponse(FactoryFull(**full_of(survivor)).model_dump(mode="json"))
+    survivor = await factories.merge(
+        uow,
+        principal=staff,
+        settings=settings_of(request, RegistrySettings),
+        survivor_id=factory_id,
+        merged_id=body.merged_id,
+        reason=body.reason,
+    )
+    return FactoryFull(**full_of(survivor))

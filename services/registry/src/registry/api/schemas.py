@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from registry.domain.enrolment import JoinedVia, Status, SuspensionReason
 from registry.domain.factory import (
@@ -20,15 +20,12 @@ from registry.domain.factory import (
     normalise_country,
     normalise_os_id,
 )
+from servicekit.edge import StrictInput
 
 Name = Annotated[str, Field(min_length=1, max_length=300)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Workforce(_Strict):
+class Workforce(StrictInput):
     """Always sex-disaggregated: women plus men equal the total when all three are given."""
 
     total: int | None = Field(default=None, ge=0, le=1_000_000)
@@ -45,12 +42,12 @@ class Workforce(_Strict):
         return self
 
 
-class Location(_Strict):
+class Location(StrictInput):
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
 
 
-class ExternalIds(_Strict):
+class ExternalIds(StrictInput):
     os_id: str | None = Field(
         default=None, max_length=30, description="Open Supply Hub id; its check character is verified."
     )
@@ -71,7 +68,7 @@ class ExternalIds(_Strict):
             raise ValueError(str(exc)) from exc
 
 
-class ContactIn(_Strict):
+class ContactIn(StrictInput):
     name: Name
     role: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -85,7 +82,7 @@ def _country(value: str) -> str:
         raise ValueError(str(exc)) from exc
 
 
-class _ProfileFields(_Strict):
+class _ProfileFields(StrictInput):
     local_name: str | None = Field(default=None, max_length=300, description="Name in the local language and script.")
     aliases: list[Name] | None = Field(default=None, max_length=30, description="Other names it trades under.")
     province: str | None = Field(default=None, max_length=200, description="Province or industrial zone.")
@@ -273,29 +270,29 @@ class RegistrationResult(BaseModel):
     candidate_id: uuid.UUID | None = Field(default=None, description="The factory a person must compare it with.")
 
 
-class Enrol(_Strict):
+class Enrol(StrictInput):
     change: Literal["enrolled"]
     service_package: str = Field(min_length=1, max_length=100, examples=["core"])
     start_date: date
 
 
-class Activate(_Strict):
+class Activate(StrictInput):
     change: Literal["activated"]
     reason: str | None = Field(default=None, max_length=1000)
 
 
-class Suspend(_Strict):
+class Suspend(StrictInput):
     change: Literal["suspended"]
     suspension_reason: SuspensionReason
     reason: str | None = Field(default=None, max_length=1000, description="Required when the reason is `other`.")
 
 
-class Reactivate(_Strict):
+class Reactivate(StrictInput):
     change: Literal["reactivated"]
     reason: str | None = Field(default=None, max_length=1000)
 
 
-class Exit(_Strict):
+class Exit(StrictInput):
     change: Literal["exited"]
     reason: str = Field(min_length=1, max_length=1000)
 
@@ -316,6 +313,81 @@ class StatusChangeOut(BaseModel):
     start_date: date | None
 
 
-class MergeIn(_Strict):
+class MergeIn(StrictInput):
     merged_id: uuid.UUID = Field(description="The duplicate; it redirects to this factory from now on.")
     reason: str | None = Field(default=None, max_length=1000)
+
+
+# ---- review items and change proposals ------------------------------------------------------------------------
+
+
+class ReviewOut(BaseModel):
+    id: uuid.UUID
+    country: str
+    status: Literal["open", "confirmed", "rejected"]
+    submitted: dict[str, Any] = Field(description="The record as submitted (not yet a factory).")
+    candidate_id: uuid.UUID = Field(description="The existing factory it may be.")
+    score: float
+    alternatives: list[dict[str, Any]] = Field(description="Other candidates above the review threshold.")
+    source: Literal["api", "import"]
+    import_job_id: uuid.UUID | None
+    import_line: int | None
+    created_at: datetime
+    created_by: str
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_note: str | None
+    factory_id: uuid.UUID | None = Field(description="After a decision: the factory the submission became.")
+
+
+class Decision(StrictInput):
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class ProposalIn(StrictInput):
+    """New values a factory proposes for its own name and address; staff approve them."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    local_name: str | None = Field(default=None, max_length=300)
+    address: str | None = Field(default=None, min_length=1, max_length=1000)
+    province: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=1000, description="Why (shown to staff).")
+
+
+class ProposalOut(BaseModel):
+    id: uuid.UUID
+    factory_id: uuid.UUID
+    country: str
+    status: Literal["open", "approved", "rejected"]
+    proposed: dict[str, Any]
+    based_on_version: int
+    note: str | None
+    proposed_at: datetime
+    proposed_by: str
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_note: str | None
+
+
+# ---- factory lists --------------------------------------------------------------------------------------------
+
+
+class ImportJob(BaseModel):
+    id: uuid.UUID
+    status: str = Field(description="queued, running or completed.")
+    filename: str | None
+    default_country: str | None
+    total: int = Field(description="Rows in the list.")
+    processed: int
+    percent: float
+    created: int
+    matched: int
+    needs_review: int
+    rejected: int
+    rows_per_second: float | None
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempts: int = Field(description="Runs it took (more than 1 after an interruption).")
+    ignored_columns: list[str] | None = Field(default=None, description="Columns of the upload that are not used.")

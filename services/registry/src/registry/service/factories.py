@@ -7,23 +7,50 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
-
-from sqlalchemy import or_, select
+from typing import Any, Protocol
 
 from registry.adapters import repository as repo
-from registry.adapters.tables import FACTORY, PROPOSALS, REVIEWS, SCHEMA, factory_from_row, factory_values
+from registry.adapters.repository import FactoryFilters as FactoryFilters  # the API builds searches with it
+from registry.adapters.repository import FactoryRepository
+from registry.adapters.reviews import insert_review, move_open_items
+from registry.adapters.tables import SCHEMA, factory_values
 from registry.domain import factory as rules
 from registry.domain.enrolment import Enrolment, IllegalTransition, StatusChange, SuspensionReason
 from registry.domain.factory import Factory, FactoryRuleError
-from registry.domain.matching import Candidate, Decision, MatchResult, Thresholds, match, normalise_name
+from registry.domain.matching import Candidate, Decision, MatchResult, Thresholds, match
 from registry.service.access import View, check_staff, is_own_factory, list_view, require_view
 from registry.settings import RegistrySettings
 from servicekit.audit import record_audit
 from servicekit.auth import Principal, Role
 from servicekit.database import Database, UnitOfWork
 from servicekit.errors import Conflict, NotFound, Unprocessable
-from servicekit.pagination import PageParams, SortOrder, paginate, resolve_sort
+from servicekit.pagination import PageParams
+
+
+class FactoryStore(Protocol):
+    """What the use cases that change one factory need of storage: `FactoryRepository`, or a test's fake."""
+
+    async def load(self, factory_id: uuid.UUID, *, for_update: bool = False) -> Factory | None: ...
+
+    async def save(self, factory: Factory, *, names_changed: bool) -> None: ...
+
+    async def external_id_conflicts(self, factory: Factory) -> dict[str, uuid.UUID]: ...
+
+    async def add_status_change(self, factory_id: uuid.UUID, record: StatusChange) -> None: ...
+
+    async def audit(
+        self,
+        actor: Principal,
+        *,
+        action: str,
+        factory_id: uuid.UUID,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None: ...
+
+
+def _store(uow: UnitOfWork, repository: FactoryStore | None) -> FactoryStore:
+    return repository if repository is not None else FactoryRepository(uow.session)
 
 
 class InvalidFactory(Unprocessable):
@@ -160,21 +187,22 @@ async def open_review(
 ) -> uuid.UUID:
     assert result.candidate_id is not None
     review_id = uuid.uuid4()
-    await uow.session.execute(
-        REVIEWS.insert().values(
-            id=review_id,
-            country=factory.country,
-            status="open",
-            submitted=submitted_values(factory),
-            candidate_id=uuid.UUID(result.candidate_id),
-            score=result.score,
-            alternatives=[{"factory_id": cid, "score": s} for cid, s in result.alternatives],
-            source=source,
-            import_job_id=job_id,
-            import_line=line,
-            created_at=_now(),
-            created_by=principal.subject,
-        )
+    await insert_review(
+        uow.session,
+        {
+            "id": review_id,
+            "country": factory.country,
+            "status": "open",
+            "submitted": submitted_values(factory),
+            "candidate_id": uuid.UUID(result.candidate_id),
+            "score": result.score,
+            "alternatives": [{"factory_id": cid, "score": s} for cid, s in result.alternatives],
+            "source": source,
+            "import_job_id": job_id,
+            "import_line": line,
+            "created_at": _now(),
+            "created_by": principal.subject,
+        },
     )
     return review_id
 
@@ -199,9 +227,15 @@ async def _merged_into_it(database: Database, principal: Principal, factory: Fac
 
 
 async def _load_for_change(
-    uow: UnitOfWork, principal: Principal, settings: RegistrySettings, factory_id: uuid.UUID, expected: int | None
+    factories: FactoryStore,
+    principal: Principal,
+    settings: RegistrySettings,
+    factory_id: uuid.UUID,
+    expected: int | None,
 ) -> Factory:
-    factory = await repo.load(uow.session, factory_id, for_update=True)
+    """The factory, locked until the transaction ends, so a second change of it waits and then sees this one's
+    version (and a stale `expected` version is refused)."""
+    factory = await factories.load(factory_id, for_update=True)
     if factory is None:
         raise NotFound(f"No factory {factory_id}.")
     check_staff(principal, settings.country, factory.country)
@@ -228,10 +262,12 @@ async def update(
     expected_version: int | None,
     reason: str | None = None,
     action: str = "factory.updated",
+    repository: FactoryStore | None = None,
 ) -> Factory:
     """Change fields (`factory.updated` with the changed fields only); no event when nothing changes."""
-    factory = await _load_for_change(uow, principal, settings, factory_id, expected_version)
-    return await apply_update(uow, principal, factory, values, reason=reason, action=action)
+    factories = _store(uow, repository)
+    factory = await _load_for_change(factories, principal, settings, factory_id, expected_version)
+    return await apply_update(uow, principal, factory, values, reason=reason, action=action, repository=factories)
 
 
 async def apply_update(
@@ -242,14 +278,17 @@ async def apply_update(
     *,
     reason: str | None,
     action: str,
+    repository: FactoryStore | None = None,
 ) -> Factory:
+    """Apply new field values to a loaded factory, save, audit, emit and commit (nothing when nothing changes)."""
+    factories = _store(uow, repository)
     try:
         changed, event, diff = rules.update(factory, values=values, now=_now())
     except FactoryRuleError as exc:
         raise InvalidFactory(exc) from exc
     if event is None:
         return changed
-    conflicts = await repo.external_id_conflicts(uow.session, changed)
+    conflicts = await factories.external_id_conflicts(changed)
     if conflicts:
         field, holder = next(iter(conflicts.items()))
         raise Conflict(
@@ -257,14 +296,11 @@ async def apply_update(
             field=field,
             factory_id=str(holder),
         )
-    await repo.save(uow.session, changed, names_changed=bool(diff.keys() & {"name", "local_name", "aliases"}))
-    await record_audit(
-        uow.session,
-        schema=SCHEMA,
-        actor=principal,
+    await factories.save(changed, names_changed=bool(diff.keys() & {"name", "local_name", "aliases"}))
+    await factories.audit(
+        principal,
         action=action,
-        entity_type="factory",
-        entity_id=str(changed.id),
+        factory_id=changed.id,
         reason=reason,
         details={"changed": sorted(diff), "version": changed.version},
     )
@@ -285,9 +321,11 @@ async def change_status(
     suspension_reason: SuspensionReason | None = None,
     reason: str | None = None,
     expected_version: int | None = None,
+    repository: FactoryStore | None = None,
 ) -> tuple[Factory, StatusChange]:
     """Move the enrolment (409 when the current status does not allow it); history and event follow."""
-    factory = await _load_for_change(uow, principal, settings, factory_id, expected_version)
+    factories = _store(uow, repository)
+    factory = await _load_for_change(factories, principal, settings, factory_id, expected_version)
     enrolment = Enrolment(
         status=factory.status,
         service_package=factory.service_package,
@@ -322,15 +360,12 @@ async def change_status(
         version=factory.version + 1,
         updated_at=now,
     )
-    await repo.save(uow.session, changed, names_changed=False)
-    await repo.add_status_change(uow.session, factory.id, record)
-    await record_audit(
-        uow.session,
-        schema=SCHEMA,
-        actor=principal,
+    await factories.save(changed, names_changed=False)
+    await factories.add_status_change(factory.id, record)
+    await factories.audit(
+        principal,
         action=f"factory.{record.change.value}",
-        entity_type="factory",
-        entity_id=str(factory.id),
+        factory_id=factory.id,
         reason=record.reason,
         details={"from": record.from_status.value, "to": record.to_status.value, "version": changed.version},
     )
@@ -370,16 +405,7 @@ async def merge(
     await repo.save(uow.session, outcome.merged, names_changed=True)
     await repo.save(uow.session, outcome.survivor, names_changed=True)
     await repo.repoint_merged(uow.session, merged.id, survivor.id)
-    await uow.session.execute(
-        REVIEWS.update()
-        .where(REVIEWS.c.candidate_id == merged.id, REVIEWS.c.status == "open")
-        .values(candidate_id=survivor.id)
-    )
-    await uow.session.execute(  # a pending proposal for the duplicate is now one for the survivor
-        PROPOSALS.update()
-        .where(PROPOSALS.c.factory_id == merged.id, PROPOSALS.c.status == "open")
-        .values(factory_id=survivor.id)
-    )
+    await move_open_items(uow.session, merged.id, survivor.id)
     for entity_id, role in ((survivor.id, "survivor"), (merged.id, "merged")):
         await record_audit(
             uow.session,
@@ -398,60 +424,17 @@ async def merge(
     return outcome.survivor
 
 
-@dataclass(frozen=True)
-class FactoryFilters:
-    country: str | None = None
-    sector: str | None = None
-    status: str | None = None
-    group: str | None = None
-    external_id: str | None = None
-    q: str | None = None
-    include_merged: bool = False
-
-
-_SORTS = {
-    "name": (FACTORY.c.name, FACTORY.c.id),
-    "registered_at": (FACTORY.c.registered_at, FACTORY.c.id),
-    "updated_at": (FACTORY.c.updated_at, FACTORY.c.id),
-}
-
-
 async def search(
     uow: UnitOfWork, *, principal: Principal, filters: FactoryFilters, page: PageParams
 ) -> tuple[list[Factory], str | None, View]:
-    """Filtered, sorted, cursor-paged factories; text search over every name (trigram index)."""
-    order: SortOrder = resolve_sort(page.sort, _SORTS, "name")
-    stmt = select(FACTORY)
-    conditions = []
-    if not filters.include_merged:
-        conditions.append(FACTORY.c.merged_into.is_(None))
-    if filters.country:
-        conditions.append(FACTORY.c.country == filters.country.upper())
-    if filters.sector:
-        conditions.append(FACTORY.c.sector == filters.sector)
-    if filters.status:
-        conditions.append(FACTORY.c.status == filters.status)
-    if filters.group:
-        conditions.append(FACTORY.c.group_name.ilike(filters.group))
-    if filters.external_id:
-        value = filters.external_id.strip()
-        ids = [FACTORY.c[f] == value for f in rules.EXTERNAL_ID_FIELDS]
-        ids.append(or_(*[FACTORY.c.former_external_ids.contains([[f, value]]) for f in rules.EXTERNAL_ID_FIELDS]))
-        conditions.append(or_(*ids))
-    if filters.q:
-        needle = normalise_name(filters.q)
-        if needle:
-            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            conditions.append(FACTORY.c.search_text.like(f"%{escaped}%"))
+    """Filtered, sorted, cursor-paged factories; a factory's own users find only their factory."""
+    only = None
     if Role.FACTORY in principal.roles and not principal.has_any_role(Role.STAFF, Role.BUYER, Role.SERVICE):
-        own = principal.organisation_id
         try:
-            conditions.append(FACTORY.c.id == uuid.UUID(own or ""))
+            only = uuid.UUID(principal.organisation_id or "")
         except ValueError:
             return [], None, View.BASIC
-    stmt = stmt.where(*conditions)
-    rows, cursor = await paginate(uow.session, stmt, order, page)
-    factories = [factory_from_row(row._mapping) for row in rows]
+    factories, cursor = await repo.search(uow.session, filters, page, only=only)
     view = list_view(principal, filters.country.upper() if filters.country else principal.country)
     if view is View.FULL and not filters.country and not principal.is_admin:
         # Staff see full records of their own country only.

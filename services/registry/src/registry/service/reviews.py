@@ -7,10 +7,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from registry.adapters import repository as repo
-from registry.adapters.tables import IMPORT_ROWS, PROPOSALS, REVIEWS, SCHEMA
+from registry.adapters import reviews as decisions
+from registry.adapters.imports import link_row
+from registry.adapters.tables import SCHEMA
 from registry.domain import factory as rules
 from registry.domain.factory import PROPOSABLE_FIELDS, Contact, FactoryRuleError
 from registry.service.access import check_staff, is_own_factory
@@ -20,7 +20,7 @@ from servicekit.audit import record_audit
 from servicekit.auth import Principal, Role
 from servicekit.database import UnitOfWork
 from servicekit.errors import Conflict, Forbidden, NotFound
-from servicekit.pagination import PageParams, paginate, resolve_sort
+from servicekit.pagination import PageParams
 
 
 def _now() -> datetime:
@@ -37,24 +37,20 @@ async def list_reviews(
     page: PageParams,
 ) -> tuple[list[dict[str, Any]], str | None]:
     check_staff(principal, settings.country)
-    order = resolve_sort(page.sort, {"created_at": (REVIEWS.c.created_at, REVIEWS.c.id)}, "created_at")
-    conditions = []
-    if not principal.is_admin:
-        conditions.append(REVIEWS.c.country == principal.country)
-    if status:
-        conditions.append(REVIEWS.c.status == status)
-    if import_job_id:
-        conditions.append(REVIEWS.c.import_job_id == import_job_id)
-    stmt = select(REVIEWS).where(*conditions)
-    rows, cursor = await paginate(uow.session, stmt, order, page)
-    return [dict(r._mapping) for r in rows], cursor
+    return await decisions.review_page(
+        uow.session,
+        country=None if principal.is_admin else principal.country,
+        status=status,
+        import_job_id=import_job_id,
+        page=page,
+    )
 
 
 async def _load_review(uow: UnitOfWork, principal: Principal, review_id: uuid.UUID) -> dict[str, Any]:
-    row = (await uow.session.execute(select(REVIEWS).where(REVIEWS.c.id == review_id).with_for_update())).first()
-    if row is None or not principal.is_staff_of(row._mapping["country"]):
+    review = await decisions.lock_review(uow.session, review_id)
+    if review is None or not principal.is_staff_of(review["country"]):
         raise NotFound(f"No review item {review_id}.")
-    return dict(row._mapping)
+    return review
 
 
 async def get_review(uow: UnitOfWork, *, principal: Principal, review_id: uuid.UUID) -> dict[str, Any]:
@@ -99,17 +95,17 @@ async def decide_review(
         uow.emit(event, country=factory.country)
         factory_id = factory.id
         status, action = "rejected", "factory.match_rejected"
-    await uow.session.execute(
-        REVIEWS.update()
-        .where(REVIEWS.c.id == review_id)
-        .values(status=status, decided_at=now, decided_by=principal.subject, decision_note=note, factory_id=factory_id)
+    await decisions.record_review_decision(
+        uow.session,
+        review_id,
+        status=status,
+        decided_at=now,
+        decided_by=principal.subject,
+        decision_note=note,
+        factory_id=factory_id,
     )
     if review["import_job_id"] is not None:
-        await uow.session.execute(
-            IMPORT_ROWS.update()
-            .where(IMPORT_ROWS.c.job_id == review["import_job_id"], IMPORT_ROWS.c.line == review["import_line"])
-            .values(factory_id=factory_id)
-        )
+        await link_row(uow.session, review["import_job_id"], review["import_line"], factory_id)
     await record_audit(
         uow.session,
         schema=SCHEMA,
@@ -156,7 +152,7 @@ async def propose(
         "proposed_at": _now(),
         "proposed_by": principal.subject,
     }
-    await uow.session.execute(PROPOSALS.insert().values(**row))
+    await decisions.insert_proposal(uow.session, row)
     await record_audit(
         uow.session,
         schema=SCHEMA,
@@ -179,25 +175,21 @@ async def list_proposals(
     factory_id: uuid.UUID | None,
     page: PageParams,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    order = resolve_sort(page.sort, {"proposed_at": (PROPOSALS.c.proposed_at, PROPOSALS.c.id)}, "proposed_at")
-    conditions = []
+    country, of_factory = None, None
     if principal.is_admin:
         pass
     elif Role.STAFF in principal.roles and principal.country:
-        conditions.append(PROPOSALS.c.country == principal.country)
+        country = principal.country
     elif Role.FACTORY in principal.roles and principal.organisation_id:
         try:
-            conditions.append(PROPOSALS.c.factory_id == uuid.UUID(principal.organisation_id))
+            of_factory = uuid.UUID(principal.organisation_id)
         except ValueError:
             return [], None
     else:
         raise Forbidden("Only staff and factories see change proposals.")
-    if status:
-        conditions.append(PROPOSALS.c.status == status)
-    if factory_id:
-        conditions.append(PROPOSALS.c.factory_id == factory_id)
-    rows, cursor = await paginate(uow.session, select(PROPOSALS).where(*conditions), order, page)
-    return [dict(r._mapping) for r in rows], cursor
+    return await decisions.proposal_page(
+        uow.session, country=country, of_factory=of_factory, status=status, factory_id=factory_id, page=page
+    )
 
 
 async def decide_proposal(
@@ -209,10 +201,9 @@ async def decide_proposal(
     approve: bool,
     note: str | None,
 ) -> dict[str, Any]:
-    row = (await uow.session.execute(select(PROPOSALS).where(PROPOSALS.c.id == proposal_id).with_for_update())).first()
-    if row is None or not principal.is_staff_of(row._mapping["country"]):
+    proposal = await decisions.lock_proposal(uow.session, proposal_id)
+    if proposal is None or not principal.is_staff_of(proposal["country"]):
         raise NotFound(f"No change proposal {proposal_id}.")
-    proposal = dict(row._mapping)
     check_staff(principal, settings.country, proposal["country"])
     if proposal["status"] != "open":
         raise Conflict(
@@ -220,10 +211,8 @@ async def decide_proposal(
         )
     now = _now()
     status = "approved" if approve else "rejected"
-    await uow.session.execute(
-        PROPOSALS.update()
-        .where(PROPOSALS.c.id == proposal_id)
-        .values(status=status, decided_at=now, decided_by=principal.subject, decision_note=note)
+    await decisions.record_proposal_decision(
+        uow.session, proposal_id, status=status, decided_at=now, decided_by=principal.subject, decision_note=note
     )
     decided = {**proposal, "status": status, "decided_at": now, "decided_by": principal.subject, "decision_note": note}
     if not approve:
