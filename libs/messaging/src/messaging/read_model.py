@@ -66,6 +66,7 @@ class VersionedReadModel:
         self._version_name = version
         self._changelog = changelog
         self._copied = (key, version, *copied)
+        self._statements: dict[tuple[bool, tuple[str, ...], tuple[str, ...]], Any] = {}
 
     async def register(
         self,
@@ -77,9 +78,11 @@ class VersionedReadModel:
         log_values: Mapping[str, Any] | None = None,
     ) -> Apply:
         """The aggregate's first event: create its copy; a copy already there makes this a repeat."""
-        inserted = pg_insert(self.table).values({self._key.name: aggregate_id, self._version_name: version, **values})
-        stmt = inserted.on_conflict_do_nothing(index_elements=[self._key.name]).returning(*self._returned())
-        return await self._run(session, stmt, log_values, aggregate_id, version, first=True)
+        stmt = self._statement(True, tuple(values), tuple(log_values or ()))
+        params = self._params(aggregate_id, version, values, log_values)
+        if (await session.execute(stmt, params)).first() is not None:
+            return Apply.APPLY
+        return Apply.REPEAT
 
     async def apply(
         self,
@@ -91,45 +94,64 @@ class VersionedReadModel:
         log_values: Mapping[str, Any] | None = None,
     ) -> Apply:
         """A later event: applied when it is the next version, else a repeat, else `NotYetKnown`."""
-        stmt = (
-            sa.update(self.table)
-            .where(self._key == aggregate_id, self._version == version - 1)
-            .values({self._version_name: version, **values})
-            .returning(*self._returned())
-        )
-        return await self._run(session, stmt, log_values, aggregate_id, version, first=False)
+        stmt = self._statement(False, tuple(values), tuple(log_values or ()))
+        params = self._params(aggregate_id, version, values, log_values)
+        if (await session.execute(stmt, params)).first() is not None:
+            return Apply.APPLY
+        return await self._explain(session, aggregate_id, version)
 
     async def held_version(self, session: AsyncSession, aggregate_id: Any) -> int | None:
         held: int | None = (await session.execute(sa.select(self._version).where(self._key == aggregate_id))).scalar()
         return held
 
-    def _returned(self) -> list[sa.Column[Any]]:
-        return [self.table.c[name] for name in self._copied]
+    @staticmethod
+    def _params(
+        aggregate_id: Any, version: int, values: Mapping[str, Any], log_values: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        params = {"k_key": aggregate_id, "k_version": version, "k_previous": version - 1}
+        params.update({f"v_{name}": value for name, value in values.items()})
+        params.update({f"l_{name}": value for name, value in (log_values or {}).items()})
+        return params
 
-    async def _run(
-        self,
-        session: AsyncSession,
-        stmt: Any,
-        log_values: Mapping[str, Any] | None,
-        aggregate_id: Any,
-        version: int,
-        *,
-        first: bool,
-    ) -> Apply:
-        if self._changelog is not None:
-            changed = stmt.cte("changed")
-            columns = [*self._copied, *(log_values or {})]
-            source = sa.select(
-                *(changed.c[name] for name in self._copied),
-                *(sa.literal(value, self._changelog.c[name].type) for name, value in (log_values or {}).items()),
-            )
-            stmt = sa.insert(self._changelog).from_select(columns, source).returning(sa.literal(1))
-        applied = (await session.execute(stmt)).first() is not None
-        if applied:
-            return Apply.APPLY
+    def _statement(self, first: bool, names: tuple[str, ...], log_names: tuple[str, ...]) -> Any:
+        """The statement for this shape of event, built once: the consumer's hot path only binds values."""
+        shape = (first, names, log_names)
+        stmt = self._statements.get(shape)
+        if stmt is None:
+            stmt = self._statements[shape] = self._build(first, names, log_names)
+        return stmt
+
+    def _build(self, first: bool, names: tuple[str, ...], log_names: tuple[str, ...]) -> Any:
+        returned = [self.table.c[name] for name in self._copied]
+        values: dict[str, Any] = {self._version_name: sa.bindparam("k_version", type_=self._version.type)}
+        values.update({name: sa.bindparam(f"v_{name}", type_=self.table.c[name].type) for name in names})
+        stmt: Any
         if first:
-            return Apply.REPEAT
-        return await self._explain(session, aggregate_id, version)
+            values[self._key.name] = sa.bindparam("k_key", type_=self._key.type)
+            stmt = (
+                pg_insert(self.table)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=[self._key.name])
+                .returning(*returned)
+            )
+        else:
+            stmt = (
+                sa.update(self.table)
+                .where(
+                    self._key == sa.bindparam("k_key", type_=self._key.type),
+                    self._version == sa.bindparam("k_previous", type_=self._version.type),
+                )
+                .values(values)
+                .returning(*returned)
+            )
+        if self._changelog is None:
+            return stmt
+        changed = stmt.cte("changed")
+        source = sa.select(
+            *(changed.c[name] for name in self._copied),
+            *(sa.bindparam(f"l_{name}", type_=self._changelog.c[name].type) for name in log_names),
+        )
+        return sa.insert(self._changelog).from_select([*self._copied, *log_names], source).returning(sa.literal(1))
 
     async def _explain(self, session: AsyncSession, aggregate_id: Any, version: int) -> Apply:
         held = await self.held_version(session, aggregate_id)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
 from servicekit import platform_routes
 from servicekit.auth import TokenVerifier
@@ -119,6 +119,12 @@ def create_service_app(
             "broker": broker_check(settings.kafka_bootstrap_servers, settings.readiness_timeout_s),
         },
         timeout_s=settings.readiness_timeout_s,
+        gauge=Gauge(
+            "dependency_up",
+            "Whether a dependency answered the last readiness check (1) or not (0).",
+            ["dependency"],
+            registry=metrics_registry,
+        ),
     )
 
     install_problem_handlers(app)

@@ -33,11 +33,11 @@ async def _unit_of_work(connection: HTTPConnection) -> AsyncIterator[UnitOfWork]
         yield uow
 
 
-def _database(connection: HTTPConnection) -> Database:
+async def _database(connection: HTTPConnection) -> Database:  # async: a sync dependency runs in a thread
     return database_of(connection)
 
 
-def _settings(connection: HTTPConnection) -> ServiceSettings:
+async def _settings(connection: HTTPConnection) -> ServiceSettings:
     settings: ServiceSettings = connection.app.state.settings
     return settings
 

@@ -1,4 +1,9 @@
-"""`/health/live` (depends on nothing external) and `/health/ready` (database and broker)."""
+"""`/health/live` (depends on nothing external) and `/health/ready` (can this process serve requests?).
+
+Ready means the required dependencies answer: the database. The broker is checked and reported (in the body
+and as the `dependency_up` gauge) but does not make a service unready: writes go through the outbox and need no
+broker, so taking every API out of service while Kafka is away would turn a delay into an outage.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from dataclasses import dataclass
 from aiokafka.client import AIOKafkaClient
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from prometheus_client import Gauge
 
 from servicekit.errors import problem_response
 
@@ -22,6 +28,11 @@ Check = Callable[[], Awaitable[None]]
 class ReadinessChecks:
     checks: dict[str, Check]
     timeout_s: float
+    required: frozenset[str] = frozenset({"database"})
+    gauge: Gauge | None = None
+
+    def ready(self, results: dict[str, str]) -> bool:
+        return all(results[name] == "ok" for name in self.required if name in results)
 
     async def run(self) -> dict[str, str]:
         async def one(check: Check) -> str:
@@ -33,8 +44,11 @@ class ReadinessChecks:
             except Exception as exc:  # reported to the caller; readiness never raises
                 return f"{type(exc).__name__}: {exc}"[:300]
 
-        results = await asyncio.gather(*(one(c) for c in self.checks.values()))
-        return dict(zip(self.checks, results, strict=True))
+        results = dict(zip(self.checks, await asyncio.gather(*(one(c) for c in self.checks.values())), strict=True))
+        if self.gauge is not None:
+            for name, result in results.items():
+                self.gauge.labels(name).set(1 if result == "ok" else 0)
+        return results
 
 
 def broker_check(bootstrap_servers: str, timeout_s: float) -> Check:
@@ -66,8 +80,8 @@ async def live() -> dict[str, str]:
 async def ready(request: Request) -> JSONResponse:
     checks: ReadinessChecks = request.app.state.readiness
     results = await checks.run()
-    if all(r == "ok" for r in results.values()):
+    if checks.ready(results):
         return JSONResponse({"status": "ready", "checks": results})
-    failing = ", ".join(k for k, v in results.items() if v != "ok")
+    failing = ", ".join(k for k, v in results.items() if v != "ok" and k in checks.required)
     _log.warning("not ready: %s", results)
     return problem_response(503, title="Not ready", detail=f"Unreachable: {failing}.", checks=results)
