@@ -6,7 +6,7 @@ import json
 import re
 import shutil
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
@@ -27,7 +27,15 @@ from betterwork_contracts.events.assessments import (
     ZeroToleranceCaseOpened,
     ZeroToleranceCaseUpdated,
 )
-from betterwork_contracts.events.invoicing import EntitlementPurchased
+from betterwork_contracts.events.invoicing import (
+    CreditNoteIssued,
+    CreditsPurchased,
+    EntitlementPurchased,
+    InvoiceIssued,
+    InvoiceOverdue,
+    InvoicePaid,
+    InvoiceWrittenOff,
+)
 from betterwork_contracts.events.partnerships import (
     AlertRaised,
     BuyerRegistered,
@@ -70,6 +78,7 @@ ASSESSMENT_ID = UUID("7a0c2f4e-1b2d-4c3e-9f8a-6b5c4d3e2f10")
 TOOL_ID = UUID("3c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f")
 CASE_ID = UUID("9e8d7c6b-5a49-4382-a716-15f4e3d2c1b0")
 BUYER_ID = UUID("1f2e3d4c-5b6a-4798-8877-665544332211")
+INVOICE_ID = UUID("4b3a2918-0f7e-4d6c-9b5a-a49382716051")
 AT = datetime(2025, 3, 14, 9, 26, 53, 589000, tzinfo=UTC)
 
 # One valid instance per event type, written by hand so a reviewer sees real values. Add one with every new model.
@@ -264,6 +273,96 @@ SAMPLES: dict[str, list[IntegrationEvent]] = {
     EntitlementPurchased.type: [
         EntitlementPurchased(
             entitlement_id=TOOL_ID, buyer_id=BUYER_ID, factory_id=FACTORY_ID, cycle=1, source="credit", purchased_at=AT
+        )
+    ],
+    InvoiceIssued.type: [
+        InvoiceIssued(
+            invoice_id=INVOICE_ID,
+            number="BFC-INV-2025-000042",
+            issuer="BFC",
+            country="KH",
+            customer_kind="factory",
+            factory_id=FACTORY_ID,
+            purpose="services",
+            cycle=3,
+            currency="USD",
+            total_minor=420000,
+            issue_date=AT.date(),
+            due_date=date(2025, 4, 13),
+            issued_at=AT,
+        )
+    ],
+    InvoicePaid.type: [
+        InvoicePaid(
+            invoice_id=INVOICE_ID,
+            number="BFC-INV-2025-000042",
+            country="KH",
+            customer_kind="factory",
+            factory_id=FACTORY_ID,
+            currency="USD",
+            total_minor=420000,
+            amount_paid_minor=420000,
+            amount_credited_minor=0,
+            open_suspending_invoices=0,
+            paid_at=AT,
+        )
+    ],
+    InvoiceOverdue.type: [
+        InvoiceOverdue(
+            invoice_id=INVOICE_ID,
+            number="BFC-INV-2025-000042",
+            country="KH",
+            customer_kind="factory",
+            factory_id=FACTORY_ID,
+            action="suspend_factory",
+            currency="USD",
+            amount_due_minor=420000,
+            due_date=date(2025, 1, 28),
+            days_past_due=45,
+            detected_at=AT,
+        )
+    ],
+    InvoiceWrittenOff.type: [
+        InvoiceWrittenOff(
+            invoice_id=INVOICE_ID,
+            number="BFC-INV-2025-000042",
+            country="KH",
+            customer_kind="factory",
+            factory_id=FACTORY_ID,
+            currency="USD",
+            amount_written_off_minor=20000,
+            open_suspending_invoices=0,
+            written_off_at=AT,
+        )
+    ],
+    CreditNoteIssued.type: [
+        CreditNoteIssued(
+            credit_note_id=CASE_ID,
+            number="BFC-CN-2025-000007",
+            invoice_id=INVOICE_ID,
+            invoice_number="BFC-INV-2025-000042",
+            invoice_status="void",
+            country="KH",
+            customer_kind="buyer",
+            buyer_id=BUYER_ID,
+            currency="USD",
+            amount_minor=1300000,
+            reason="Ordered twice",
+            open_suspending_invoices=0,
+            issued_at=AT,
+        )
+    ],
+    CreditsPurchased.type: [
+        CreditsPurchased(
+            buyer_id=BUYER_ID,
+            lot_id=TOOL_ID,
+            invoice_id=INVOICE_ID,
+            quantity=10,
+            unit_price_minor=130000,
+            currency="USD",
+            tier="10-20",
+            expires_on=date(2026, 3, 31),
+            spendable_at=AT,
         )
     ],
     FactoryMerged.type: [

@@ -12,7 +12,15 @@ from betterwork_contracts.events.assessments import (
     ZeroToleranceCaseOpened,
     ZeroToleranceCaseUpdated,
 )
-from betterwork_contracts.events.invoicing import EntitlementPurchased
+from betterwork_contracts.events.invoicing import (
+    CreditNoteIssued,
+    CreditsPurchased,
+    EntitlementPurchased,
+    InvoiceIssued,
+    InvoiceOverdue,
+    InvoicePaid,
+    InvoiceWrittenOff,
+)
 from betterwork_contracts.events.partnerships import (
     AlertRaised,
     BuyerRegistered,
@@ -46,6 +54,12 @@ _ALL: tuple[type[IntegrationEvent], ...] = (
     ConsentRevoked,
     AlertRaised,
     EntitlementPurchased,
+    InvoiceIssued,
+    InvoicePaid,
+    InvoiceOverdue,
+    InvoiceWrittenOff,
+    CreditNoteIssued,
+    CreditsPurchased,
 )
 
 EVENTS: dict[str, type[IntegrationEvent]] = {model.type: model for model in _ALL}

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from invoicing.api import cost_recovery, invoices, price_lists, wallet
 from invoicing.settings import InvoicingSettings
 from invoicing.workers import WORKERS
 from messaging.runtime import outbox_for
@@ -14,7 +15,11 @@ from servicekit.definition import ServiceDefinition
 def create_app(settings: InvoicingSettings | None = None) -> FastAPI:
     settings = settings or InvoicingSettings()
     return create_service_app(
-        SERVICE, settings, routers=[], event_sink=outbox_for(settings).write, lifespan_hooks=WORKERS
+        SERVICE,
+        settings,
+        routers=[price_lists.router, invoices.router, wallet.router, cost_recovery.router],
+        event_sink=outbox_for(settings).write,
+        lifespan_hooks=WORKERS,
     )
 
 

@@ -1,0 +1,121 @@
+"""What invoicing does with other services' events: keep its copies of factories and buyers, and draft the
+service package invoice of a factory the registry enrols (finance staff review and issue it)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import func, select
+
+from betterwork_contracts.events.partnerships import BuyerRegistered
+from betterwork_contracts.events.registry import FactoryMerged, FactoryRegistered, FactoryStatusChanged, FactoryUpdated
+from invoicing.adapters import invoices as invoice_repo
+from invoicing.adapters import price_lists, references
+from invoicing.adapters.references import FACTORIES
+from invoicing.adapters.tables import INVOICE, SCHEMA
+from invoicing.domain import invoice as rules
+from invoicing.domain.invoice import CustomerKind, Party, Purpose
+from invoicing.domain.issuers import issuer_for
+from invoicing.domain.pricing import PricingError, Service, price
+from invoicing.service.invoices import today
+from invoicing.service.issuing import now
+from messaging.envelope import Envelope
+from messaging.read_model import Apply
+from servicekit.audit import record_audit
+from servicekit.auth import Principal, Role
+from servicekit.database import UnitOfWork
+
+_log = logging.getLogger("invoicing.references")
+REGISTRY_EVENTS = Principal(subject="invoicing:registry-events", roles=frozenset({Role.SERVICE}))
+_PROFILE_FIELDS = ("address", "group_name")
+
+
+async def factory_registered(uow: UnitOfWork, event: FactoryRegistered, envelope: Envelope) -> None:
+    profile = event.profile
+    await FACTORIES.register(
+        uow.session,
+        event.factory_id,
+        event.version,
+        {
+            "name": event.name,
+            "country": event.country,
+            "address": profile.address if profile else None,
+            "group_name": profile.group_name if profile else None,
+            "status": "registered",
+        },
+    )
+
+
+async def factory_updated(uow: UnitOfWork, event: FactoryUpdated, envelope: Envelope) -> None:
+    changes = event.changes
+    values: dict[str, Any] = {f: getattr(changes, f) for f in ("name", *_PROFILE_FIELDS) if getattr(changes, f)}
+    values.update({f: None for f in changes.cleared if f in _PROFILE_FIELDS})
+    await FACTORIES.apply(uow.session, event.factory_id, event.version, values)
+
+
+async def factory_merged(uow: UnitOfWork, event: FactoryMerged, envelope: Envelope) -> None:
+    await FACTORIES.apply(uow.session, event.factory_id, event.version, {"merged_into": event.survivor_id})
+
+
+async def factory_status_changed(uow: UnitOfWork, event: FactoryStatusChanged, envelope: Envelope) -> None:
+    values: dict[str, Any] = {"status": event.status}
+    if event.service_package:
+        values["service_package"] = event.service_package
+    applied = await FACTORIES.apply(uow.session, event.factory_id, event.version, values)
+    if applied is Apply.APPLY and event.change == "enrolled":
+        await draft_service_package(uow, event)
+
+
+async def draft_service_package(uow: UnitOfWork, event: FactoryStatusChanged) -> None:
+    """An enrolled factory's service package for its next cycle, as a draft (skipped when nothing prices it)."""
+    factory = await references.factory(uow.session, event.factory_id)
+    version = await price_lists.in_force(uow.session, event.country, event.start_date or today())
+    if factory is None or version is None or Service.SERVICE_PACKAGE not in version.items:
+        _log.info("no service package price for %s in %s: no invoice drafted", event.factory_id, event.country)
+        return
+    billed = await uow.session.execute(
+        select(func.count()).where(
+            INVOICE.c.customer_id == factory.factory_id,
+            INVOICE.c.cycle.is_not(None),
+            INVOICE.c.doc_type == "invoice",
+        )
+    )
+    cycle = int(billed.scalar_one()) + 1
+    try:
+        line = price(
+            version,
+            Service.SERVICE_PACKAGE,
+            1,
+            group_size=await references.group_size(uow.session, factory.country, factory.group_name),
+            description=f"Service package {event.service_package or ''}, cycle {cycle}".replace("  ", " "),
+        )
+    except PricingError as exc:
+        _log.warning("service package of %s not priced: %s", event.factory_id, exc)
+        return
+    invoice = rules.draft(
+        purpose=Purpose.SERVICES,
+        country=factory.country,
+        currency=version.currency,
+        issuer=issuer_for(factory.country).code,
+        customer=Party(CustomerKind.FACTORY, factory.factory_id, factory.name, factory.country, factory.address),
+        lines=[line],
+        created_at=now(),
+        created_by=REGISTRY_EVENTS.subject,
+        cycle=cycle,
+        price_list_id=version.id,
+    )
+    await invoice_repo.add(uow.session, invoice)
+    await record_audit(
+        uow.session,
+        schema=SCHEMA,
+        actor=REGISTRY_EVENTS,
+        action="invoice.drafted",
+        entity_type="invoice",
+        entity_id=str(invoice.id),
+        details={"reason": "factory enrolled", "factory_id": str(factory.factory_id), "cycle": cycle},
+    )
+
+
+async def buyer_registered(uow: UnitOfWork, event: BuyerRegistered, envelope: Envelope) -> None:
+    await references.record_buyer(uow.session, event.buyer_id, event.name, event.headquarters_country)
