@@ -27,6 +27,6 @@ async def import_worker(app: FastAPI) -> AsyncIterator[None]:
 
 
 WORKERS: list[LifespanHook] = [
-    messaging_runtime(handlers=EVENT_HANDLERS),  # the outbox relay (the registry consumes nothing yet)
+    messaging_runtime(handlers=EVENT_HANDLERS),  # the outbox relay, and the consumer of invoicing's fee events
     import_worker,
 ]

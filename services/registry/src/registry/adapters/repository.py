@@ -25,7 +25,7 @@ from registry.adapters.tables import (
     factory_values,
     name_keys,
 )
-from registry.domain.enrolment import StatusChange
+from registry.domain.enrolment import StatusChange, SuspensionReason
 from registry.domain.factory import EXTERNAL_ID_FIELDS, Factory
 from registry.domain.matching import Candidate, blocking_keys, normalise_name
 from servicekit.audit import record_audit
@@ -295,3 +295,16 @@ class FactoryRepository:
             reason=reason,
             details=details,
         )
+
+
+async def last_suspension_reason(session: AsyncSession, factory_id: uuid.UUID) -> SuspensionReason | None:
+    """Why the factory was last suspended (None if it never was)."""
+    reason = (
+        await session.execute(
+            select(STATUS_CHANGES.c.suspension_reason)
+            .where(STATUS_CHANGES.c.factory_id == factory_id, STATUS_CHANGES.c.change == "suspended")
+            .order_by(STATUS_CHANGES.c.at.desc(), STATUS_CHANGES.c.id.desc())
+            .limit(1)
+        )
+    ).scalar()
+    return SuspensionReason(reason) if reason else None
