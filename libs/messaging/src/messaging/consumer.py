@@ -45,6 +45,7 @@ from messaging.outbox import inbox_table
 from messaging.topics import dlq_topic, ensure_topics
 from messaging.waiting import sleep_unless_stopped
 from servicekit.database import Database, UnitOfWork
+from servicekit.kafka_security import PLAINTEXT, KafkaSecurity
 
 _log = logging.getLogger("messaging.consumer")
 
@@ -63,7 +64,9 @@ class ConsumerConfig:
     topic_partitions: Mapping[str, int]
     replication_factor: int = 1
     batch_size: int = 500
-    fetch_max_wait_ms: int = 20
+    fetch_max_wait_ms: int = 20  # while events flow
+    fetch_idle_wait_ms: int | None = None  # once idle for `fetch_idle_after_s` (None: always fetch_max_wait_ms)
+    fetch_idle_after_s: float = 2.0
     broker_timeout_s: float = 10.0
     retry_budget: int = 3
     retry_backoff_s: float = 0.2
@@ -73,6 +76,7 @@ class ConsumerConfig:
     commit_interval_s: float = 0.5
     topic_prefix: str = ""  # the deployment's prefix: a contract's topic `registry.factory` is prefix + that
     max_clock_skew_s: float = 300.0  # how far ahead of this clock an event's time may be
+    security: KafkaSecurity = PLAINTEXT
 
 
 @dataclass
@@ -84,10 +88,39 @@ class _Item:
 
 
 @dataclass
+class FetchPace:
+    """How long the next fetch may wait for data: `busy_ms` while events flow, `idle_ms` once none came for
+    `idle_after_s`. Tansu answers a waiting fetch only when the wait expires (BROKER.md), so a short wait is what
+    keeps latency low under load, and a long one is what lets an idle platform idle."""
+
+    busy_ms: int
+    idle_ms: int | None
+    idle_after_s: float
+    last_event_at: float = field(default_factory=time.monotonic)
+
+    def wait_ms(self, now: float, *, got_events: bool) -> int:
+        if got_events:
+            self.last_event_at = now
+        if self.idle_ms is None or now - self.last_event_at < self.idle_after_s:
+            return self.busy_ms
+        return self.idle_ms
+
+
+def _set_fetch_wait(consumer: AIOKafkaConsumer, wait_ms: int) -> bool:
+    """Change the wait of the consumer's next fetches (aiokafka reads it when it builds each fetch request)."""
+    fetcher = getattr(consumer, "_fetcher", None)
+    if fetcher is None or not hasattr(fetcher, "_fetch_max_wait_ms"):
+        return False
+    fetcher._fetch_max_wait_ms = wait_ms
+    return True
+
+
+@dataclass
 class _Progress:
     at: float = field(default_factory=time.monotonic)
     unassigned_since: float | None = None
     running: bool = False  # start-up has its own timeout; the watchdog judges only a running consumer
+    joining: bool = False  # between the start of a consume and the first assignment (nothing to commit yet)
 
     def mark(self) -> None:
         self.at = time.monotonic()
@@ -151,20 +184,28 @@ class EventConsumer:
 
     async def _watch(self, task: asyncio.Task[None], stop: asyncio.Event) -> bool:
         """Wait for `task`; True when it was cancelled for making no progress (aio-libs/aiokafka#1154)."""
-        while not task.done():
-            await asyncio.wait([task], timeout=1.0)
-            if task.done():
-                break
-            if not self.progress.running:
-                continue
-            idle = time.monotonic() - self.progress.at
-            unassigned = self.progress.unassigned_since
-            stuck_unassigned = unassigned is not None and time.monotonic() - unassigned > self.config.watchdog_s
-            if idle > self.config.watchdog_s or stuck_unassigned:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-                return not stop.is_set()
-        return False
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not task.done():
+                await asyncio.wait([task, stopping], timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+                if task.done():
+                    break
+                if not self.progress.running:
+                    if stop.is_set() and self.progress.joining:  # nothing to finish or commit: leave at once
+                        task.cancel()
+                        await asyncio.gather(task, return_exceptions=True)
+                        return False
+                    continue
+                idle = time.monotonic() - self.progress.at
+                unassigned = self.progress.unassigned_since
+                stuck_unassigned = unassigned is not None and time.monotonic() - unassigned > self.config.watchdog_s
+                if idle > self.config.watchdog_s or stuck_unassigned:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+                    return not stop.is_set()
+            return False
+        finally:
+            stopping.cancel()
 
     async def _consume(self, stop: asyncio.Event) -> None:
         timeout = self.config.broker_timeout_s
@@ -179,7 +220,9 @@ class EventConsumer:
             partitions,
             replication_factor=self.config.replication_factor,
             timeout_s=timeout,
+            security=self.config.security,
         )
+        options = self.config.security.client_options()
         consumer = AIOKafkaConsumer(
             *self.config.topics,
             bootstrap_servers=self.config.bootstrap_servers,
@@ -194,24 +237,42 @@ class EventConsumer:
             rebalance_timeout_ms=self.config.session_timeout_ms,
             heartbeat_interval_ms=max(self.config.session_timeout_ms // 3, 100),
             max_poll_interval_ms=300000,
+            **options,
         )
         dead_letters = AIOKafkaProducer(
-            bootstrap_servers=self.config.bootstrap_servers, acks="all", request_timeout_ms=int(timeout * 1000)
+            bootstrap_servers=self.config.bootstrap_servers,
+            acks="all",
+            request_timeout_ms=int(timeout * 1000),
+            **options,
         )
         uncommitted: dict[TopicPartition, int] = {}
+        self.progress.joining = True
         try:
             await asyncio.wait_for(consumer.start(), group_timeout)  # start() waits for the first assignment
             await asyncio.wait_for(dead_letters.start(), timeout)
             _log.info("consumer %s subscribed to %s", self.config.group, ", ".join(self.config.topics))
             self.progress.mark()
-            self.progress.running = True
+            self.progress.running, self.progress.joining = True, False
             last_prune = 0.0
             last_commit = time.monotonic()
+            pace = FetchPace(
+                self.config.fetch_max_wait_ms, self.config.fetch_idle_wait_ms, self.config.fetch_idle_after_s
+            )
+            fetch_wait = self.config.fetch_max_wait_ms
+            self.metrics.fetch_wait.labels(self.config.group).set(fetch_wait)
             while not stop.is_set():
                 batches = await asyncio.wait_for(
                     consumer.getmany(timeout_ms=500, max_records=self.config.batch_size), group_timeout + 1
                 )
                 self.progress.mark()
+                wanted = pace.wait_ms(time.monotonic(), got_events=bool(batches))
+                if wanted != fetch_wait:
+                    if _set_fetch_wait(consumer, wanted):
+                        fetch_wait = wanted
+                        self.metrics.fetch_wait.labels(self.config.group).set(fetch_wait)
+                    else:  # an aiokafka without the attribute: keep the short wait, say so once
+                        _log.warning("cannot change aiokafka's fetch wait; staying at %d ms", fetch_wait)
+                        pace.idle_ms = None
                 assigned = consumer.assignment()
                 if assigned:
                     self.progress.unassigned_since = None
@@ -240,16 +301,19 @@ class EventConsumer:
                     await self._prune_inbox()
                     last_prune = time.monotonic()
         finally:
-            self.progress.running = False
+            joined = self.progress.running
+            self.progress.running = self.progress.joining = False
             if uncommitted:  # shutdown (or trouble): commit what was processed, if the broker still takes it
                 try:
                     await asyncio.wait_for(consumer.commit(dict(uncommitted)), timeout)
                 except Exception as exc:
                     _log.warning("could not commit offsets on the way out (%s); those events will be redelivered", exc)
             # Leaving the group at once lets another member take the partitions without waiting for a timeout.
+            # A consumer still joining has nothing to leave: Tansu answers a JoinGroup only when the rebalance
+            # completes, so waiting for it would hold up a shutdown for seconds.
             for client in (consumer, dead_letters):
                 try:
-                    await asyncio.wait_for(client.stop(), timeout)
+                    await asyncio.wait_for(client.stop(), timeout if joined else 0.5)
                 except Exception as exc:
                     _log.debug("stopping a Kafka client failed: %s", exc)
 

@@ -15,6 +15,8 @@ from datetime import datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from servicekit.kafka_security import PLAINTEXT, KafkaSecurity
+
 DLQ_MARKER = ".dlq."
 HEADER_PREFIX = "x-dlq-"  # every header a dead letter adds; a replay strips them
 
@@ -95,8 +97,12 @@ class DeadLetter:
         return self.header(HEADER_PREFIX + "at")
 
 
-async def dead_letter_topics(bootstrap_servers: str, *, timeout_s: float = 10) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
+async def dead_letter_topics(
+    bootstrap_servers: str, *, timeout_s: float = 10, security: KafkaSecurity = PLAINTEXT
+) -> list[str]:
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000), **security.client_options()
+    )
     try:
         await asyncio.wait_for(admin.start(), timeout_s)
         return sorted(t for t in await asyncio.wait_for(admin.list_topics(), timeout_s) if DLQ_MARKER in t)
@@ -105,13 +111,16 @@ async def dead_letter_topics(bootstrap_servers: str, *, timeout_s: float = 10) -
 
 
 async def read_dead_letters(
-    bootstrap_servers: str, topics: Iterable[str], *, timeout_s: float = 10
+    bootstrap_servers: str, topics: Iterable[str], *, timeout_s: float = 10, security: KafkaSecurity = PLAINTEXT
 ) -> list[DeadLetter]:
     """Everything currently in the given dead-letter topics (read without a consumer group)."""
     letters: list[DeadLetter] = []
     for topic in topics:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers, enable_auto_commit=False, request_timeout_ms=int(timeout_s * 1000)
+            bootstrap_servers=bootstrap_servers,
+            enable_auto_commit=False,
+            request_timeout_ms=int(timeout_s * 1000),
+            **security.client_options(),
         )
         try:
             await asyncio.wait_for(consumer.start(), timeout_s)
@@ -165,11 +174,14 @@ def replay_target(letter: DeadLetter) -> str:
 
 
 async def replay(
-    bootstrap_servers: str, letters: Iterable[DeadLetter], *, timeout_s: float = 10
+    bootstrap_servers: str, letters: Iterable[DeadLetter], *, timeout_s: float = 10, security: KafkaSecurity = PLAINTEXT
 ) -> tuple[int, list[tuple[DeadLetter, str]]]:
     """Put each dead letter back on the topic it was dead-lettered from; returns (sent, refused with why)."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, acks="all", request_timeout_ms=int(timeout_s * 1000)
+        bootstrap_servers=bootstrap_servers,
+        acks="all",
+        request_timeout_ms=int(timeout_s * 1000),
+        **security.client_options(),
     )
     sent = 0
     refused: list[tuple[DeadLetter, str]] = []

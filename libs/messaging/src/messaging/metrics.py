@@ -39,3 +39,9 @@ class MessagingMetrics:
         self.consumer_restarts = Counter(
             "consumer_restarts", "Consumer restarts by the watchdog or after errors", ["group"], registry=registry
         )
+        self.fetch_wait = Gauge(
+            "consumer_fetch_wait_ms",
+            "How long the consumer's fetches wait for data now (short while events flow, long when idle)",
+            ["group"],
+            registry=registry,
+        )

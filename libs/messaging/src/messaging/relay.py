@@ -30,6 +30,7 @@ from messaging.metrics import MessagingMetrics
 from messaging.outbox import notify_channel, relay_lock_key
 from messaging.topics import ensure_topics
 from messaging.waiting import sleep_unless_stopped, wait_for_either
+from servicekit.kafka_security import PLAINTEXT, KafkaSecurity
 
 _log = logging.getLogger("messaging.relay")
 _MAX_LINKS = 128
@@ -44,10 +45,11 @@ class RelayConfig:
     topic_partitions: Mapping[str, int]
     replication_factor: int = 1
     batch_size: int = 500
-    poll_interval_s: float = 1.0
+    poll_interval_s: float = 5.0  # a NOTIFY wakes the relay at once; this is the fallback
     broker_timeout_s: float = 10.0
     retention_s: float = 600.0
     standby_retry_s: float = 2.0
+    security: KafkaSecurity = PLAINTEXT
 
 
 class OutboxRelay:
@@ -136,6 +138,7 @@ class OutboxRelay:
             self.config.topic_partitions,
             replication_factor=self.config.replication_factor,
             timeout_s=timeout,
+            security=self.config.security,
         )
         producer = AIOKafkaProducer(
             bootstrap_servers=self.config.bootstrap_servers,
@@ -145,6 +148,7 @@ class OutboxRelay:
             max_batch_size=256 * 1024,
             request_timeout_ms=int(timeout * 1000),
             client_id=f"betterwork-relay-{self.config.schema}",
+            **self.config.security.client_options(),
         )
         try:
             await asyncio.wait_for(producer.start(), timeout)

@@ -15,6 +15,7 @@ from messaging.metrics import MessagingMetrics
 from messaging.outbox import Outbox
 from messaging.relay import OutboxRelay, RelayConfig
 from servicekit.app import LifespanHook
+from servicekit.kafka_security import kafka_security
 from servicekit.settings import ServiceSettings, libpq_dsn
 
 _log = logging.getLogger("messaging.runtime")
@@ -51,6 +52,7 @@ def relay_config(settings: ServiceSettings) -> RelayConfig | None:
         poll_interval_s=settings.relay_poll_interval_s,
         broker_timeout_s=settings.kafka_request_timeout_s,
         retention_s=settings.outbox_retention_s,
+        security=kafka_security(settings),
     )
 
 
@@ -66,12 +68,15 @@ def consumer_config(settings: ServiceSettings, handlers: Mapping[str, Handler]) 
         replication_factor=settings.kafka_replication_factor,
         batch_size=settings.consumer_batch_size,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        fetch_idle_wait_ms=settings.kafka_fetch_idle_wait_ms,
+        fetch_idle_after_s=settings.kafka_fetch_idle_after_s,
         broker_timeout_s=settings.kafka_request_timeout_s,
         retry_budget=settings.consumer_retry_budget,
         watchdog_s=settings.consumer_watchdog_s,
         inbox_retention_days=settings.inbox_retention_days,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         topic_prefix=prefix,
+        security=kafka_security(settings),
     )
 
 

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from servicekit.kafka_security import PLAINTEXT, KafkaSecurity
+
 _log = logging.getLogger("messaging.topics")
 
 
@@ -18,10 +20,17 @@ def dlq_topic(topic: str, group: str) -> str:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, partitions: Mapping[str, int], *, replication_factor: int, timeout_s: float
+    bootstrap_servers: str,
+    partitions: Mapping[str, int],
+    *,
+    replication_factor: int,
+    timeout_s: float,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> list[str]:
     """Create the missing ones; returns the names created. Every broker call is bounded by `timeout_s`."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000), **security.client_options()
+    )
     try:
         await asyncio.wait_for(admin.start(), timeout_s)
         existing = set(await asyncio.wait_for(admin.list_topics(), timeout_s))

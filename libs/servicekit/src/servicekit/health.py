@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import Gauge
 
 from servicekit.errors import problem_response
+from servicekit.kafka_security import PLAINTEXT, KafkaSecurity
 
 _log = logging.getLogger("servicekit.health")
 
@@ -51,7 +52,7 @@ class ReadinessChecks:
         return results
 
 
-def broker_check(bootstrap_servers: str, timeout_s: float) -> Check:
+def broker_check(bootstrap_servers: str, timeout_s: float, security: KafkaSecurity = PLAINTEXT) -> Check:
     """The broker answers a metadata request."""
 
     async def check() -> None:
@@ -59,6 +60,7 @@ def broker_check(bootstrap_servers: str, timeout_s: float) -> Check:
             bootstrap_servers=bootstrap_servers,
             request_timeout_ms=int(timeout_s * 1000),
             client_id="betterwork-readiness",
+            **security.client_options(),
         )
         try:
             await client.bootstrap()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from limits import parse_many
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -37,9 +38,19 @@ SHARED_FIELDS: frozenset[str] = frozenset(
         "log_format",
         "kafka_topic_prefix",
         "kafka_fetch_max_wait_ms",
+        "kafka_fetch_idle_wait_ms",
+        "kafka_fetch_idle_after_s",
         "kafka_replication_factor",
         "kafka_request_timeout_s",
         "kafka_session_timeout_ms",
+        "kafka_security_protocol",
+        "kafka_ssl_cafile",
+        "kafka_ssl_certfile",
+        "kafka_ssl_keyfile",
+        "max_body_bytes",
+        "rate_limit_writes",
+        "rate_limit_uploads",
+        "jwks_cache_s",
     }
 )
 
@@ -92,6 +103,27 @@ class ServiceSettings(BaseSettings):
     auth_jwks_url: str | None = None
     auth_public_key: str | None = Field(default=None, description="PEM public key that signs tokens.")
     auth_public_key_file: Path | None = None
+    jwks_cache_s: float = Field(
+        default=300,
+        gt=0,
+        le=86400,
+        description="How long keys fetched from AUTH_JWKS_URL are trusted before they are fetched again: a key "
+        "the issuer withdrew stops verifying tokens at most this long after.",
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000,
+        ge=1024,
+        description="Largest request body accepted, before routing and authentication (413 beyond). "
+        "A route that takes larger uploads declares its own cap.",
+    )
+    rate_limit_writes: str | None = Field(
+        default="1000/second",
+        description="Writes (POST, PUT, PATCH, DELETE) per client in one process, as a `limits` string "
+        "(`100/second`, `5000/minute`, `;`-separated for several); empty turns it off. Over it answers 429.",
+    )
+    rate_limit_uploads: str | None = Field(
+        default="30/minute", description="Uploads (routes with their own body cap) per client in one process."
+    )
     otel_traces_exporter: Literal["none", "console", "otlp"] = "none"
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"
@@ -107,7 +139,28 @@ class ServiceSettings(BaseSettings):
         description="How long a fetch waits for data. Tansu does not answer a waiting fetch early (BROKER.md), "
         "so low values are what keep latency low there; Apache Kafka can use 500.",
     )
+    kafka_fetch_idle_wait_ms: int = Field(
+        default=1000,
+        ge=1,
+        le=10000,
+        description="The fetch wait once the consumer has seen no event for `kafka_fetch_idle_after_s`: an idle "
+        "platform polls the broker once a second instead of fifty times; the first event after a quiet spell "
+        "waits at most this long, and the next ones are fetched at `kafka_fetch_max_wait_ms` again.",
+    )
+    kafka_fetch_idle_after_s: float = Field(
+        default=2.0, ge=0, le=3600, description="How long without events before a consumer counts as idle."
+    )
     kafka_replication_factor: int = Field(default=1, ge=1, le=5)
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL"] = Field(
+        default="PLAINTEXT",
+        description="PLAINTEXT for the development broker; SSL for a TLS listener (Strimzi), with the CA below and, "
+        "for mutual TLS, this service's KafkaUser certificate and key.",
+    )
+    kafka_ssl_cafile: str | None = Field(
+        default=None, description="CA certificate that signed the brokers' certificates."
+    )
+    kafka_ssl_certfile: str | None = Field(default=None, description="This service's client certificate (PEM).")
+    kafka_ssl_keyfile: str | None = Field(default=None, description="The private key of that certificate (PEM).")
     kafka_request_timeout_s: float = Field(default=10.0, gt=0, le=120, description="Upper bound of any broker call.")
     kafka_session_timeout_ms: int = Field(
         default=10000, ge=1000, le=300000, description="How soon the group notices a consumer that died."
@@ -124,7 +177,12 @@ class ServiceSettings(BaseSettings):
     readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)
     relay_enabled: bool = Field(default=True, description="Run the outbox relay in this process.")
     relay_batch_size: int = Field(default=500, ge=1, le=10000)
-    relay_poll_interval_s: float = Field(default=1.0, gt=0, le=60, description="Fallback poll when no NOTIFY came.")
+    relay_poll_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Fallback poll when no NOTIFY came (a commit with events NOTIFYs the relay).",
+    )
     outbox_retention_s: float = Field(default=600, ge=0, description="How long published outbox rows are kept.")
     consumer_enabled: bool = Field(default=True, description="Run the event consumer in this process.")
     consumer_batch_size: int = Field(default=500, ge=1, le=10000)
@@ -155,6 +213,14 @@ class ServiceSettings(BaseSettings):
         if len(value) != 2 or not value.isalpha():
             raise ValueError("country must be an ISO 3166-1 alpha-2 code such as KH or VN")
         return value.upper()
+
+    @field_validator("rate_limit_writes", "rate_limit_uploads")
+    @classmethod
+    def _rate_limit_parses(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parse_many(value)  # ValueError names what is wrong
+        return value
 
     @field_validator("database_url")
     @classmethod
