@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
@@ -17,7 +17,7 @@ from servicekit.app import create_service_app
 from servicekit.audit import record_audit
 from servicekit.auth import Principal, Role, require
 from servicekit.definition import ServiceDefinition
-from servicekit.edge import StaffPrincipal, StrictInput, UnitOfWorkDep
+from servicekit.edge import StaffPrincipal, StrictInput, UnitOfWorkDep, principal_with_scope
 from servicekit.settings import ServiceSettings
 
 
@@ -68,6 +68,36 @@ async def post_note(body: NoteIn, uow: UnitOfWorkDep, staff: StaffPrincipal) -> 
     if body.commit:
         await uow.commit()
     return body
+
+
+class NamedIn(StrictInput):
+    names: list[dict[str, str]]
+
+
+@sample_router.post("/names")
+async def post_names(body: NamedIn, staff: StaffPrincipal) -> NamedIn:
+    return body
+
+
+@sample_router.get("/echo")
+async def get_echo(q: str = "") -> dict[str, str]:
+    return {"q": q}
+
+
+@sample_router.post("/uploads", max_body_size=64 * 1024)
+async def post_upload(request: Request, staff: StaffPrincipal) -> dict[str, int]:
+    """Streams its body like the registry's CSV upload, with a cap of its own above the service default."""
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+    return {"bytes": size}
+
+
+@sample_router.get("/alerts-feed")
+async def get_alerts_feed(
+    principal: Annotated[Principal, principal_with_scope(Role.BUYER, Role.SERVICE, service_scope="zt:receive:*")],
+) -> dict[str, str]:
+    return {"subject": principal.subject}
 
 
 @sample_router.get("/boom")

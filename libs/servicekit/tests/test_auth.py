@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -176,3 +177,55 @@ async def test_http_scope_check(sample_client: httpx.AsyncClient, test_platform:
     response = await sample_client.get("/v1/sample/scoped", headers={"Authorization": f"Bearer {with_scope}"})
     assert response.status_code == 200
     assert response.json() == {"subject": "slcp-gateway"}
+
+
+def _jwk(key: LocalSigningKey, kid: str) -> dict[str, object]:
+    public = jwt.algorithms.ECAlgorithm(jwt.algorithms.ECAlgorithm.SHA256).prepare_key(key.public_pem)
+    return {**json.loads(jwt.algorithms.ECAlgorithm.to_jwk(public)), "kid": kid, "use": "sig", "alg": "ES256"}
+
+
+async def test_a_withdrawn_jwks_key_stops_verifying_after_the_cache_lifetime() -> None:
+    published: dict[str, list[dict[str, object]]] = {"keys": [_jwk(KEY, "old")]}
+    fetches: list[float] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            fetches.append(time.monotonic())
+            body = json.dumps(published).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        claims = {"sub": "svc", "iss": "https://idp.example", "aud": "betterwork", "roles": ["service"]}
+        token = jwt.encode(
+            {**claims, "exp": int(time.time()) + 3600}, KEY.private_pem, algorithm="ES256", headers={"kid": "old"}
+        )
+        checker = TokenVerifier(
+            issuer="https://idp.example",
+            audience="betterwork",
+            jwks_url=f"http://127.0.0.1:{server.server_port}/jwks.json",
+            jwks_cache_s=1.0,
+            leeway_s=0,
+        )
+        assert (await checker.verify(token)).subject == "svc"
+        assert (await checker.verify(token)).subject == "svc"
+        assert len(fetches) == 1  # within the lifetime, neither the key set nor the token is checked again
+
+        newer = LocalSigningKey.generate()
+        published["keys"] = [_jwk(newer, "new")]  # the issuer withdraws the old key
+        await asyncio.sleep(1.2)
+        with pytest.raises(Unauthorized):
+            await checker.verify(token)
+        fresh = jwt.encode(
+            {**claims, "exp": int(time.time()) + 3600}, newer.private_pem, algorithm="ES256", headers={"kid": "new"}
+        )
+        assert (await checker.verify(fresh)).subject == "svc"
+    finally:
+        server.shutdown()

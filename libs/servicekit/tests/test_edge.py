@@ -63,3 +63,25 @@ async def test_the_role_alias_turns_away_other_roles(
     )
     assert answer.status_code == 403
     assert await notes(test_platform, entity) == 0
+
+
+async def test_a_service_client_acts_only_through_a_scope_of_the_route(
+    sample_client: httpx.AsyncClient, test_platform: TestPlatform
+) -> None:
+    def call(**claims: object) -> dict[str, str]:
+        roles = claims.pop("roles")
+        return {"Authorization": f"Bearer {test_platform.token(*roles, **claims)}"}  # type: ignore[misc]
+
+    feed = "/v1/sample/alerts-feed"
+    unscoped = await sample_client.get(feed, headers=call(roles=["service"], subject="svc-1"))
+    assert unscoped.status_code == 403
+    assert "zt:receive:*" in unscoped.json()["detail"]
+    other = await sample_client.get(feed, headers=call(roles=["service"], subject="svc-1", scopes=["slcp:read"]))
+    assert other.status_code == 403
+    scoped = call(roles=["service"], subject="svc-1", scopes=["zt:receive:ministry_of_labour:KH"])
+    assert (await sample_client.get(feed, headers=scoped)).status_code == 200
+    # people act through their role; admins pass; other roles are refused whatever their scopes
+    assert (await sample_client.get(feed, headers=buyer(test_platform, uuid.uuid4()))).status_code == 200
+    assert (await sample_client.get(feed, headers=call(roles=["admin"]))).status_code == 200
+    staff_scoped = call(roles=["staff"], country="KH", scopes=["zt:receive:x:KH"])
+    assert (await sample_client.get(feed, headers=staff_scoped)).status_code == 403

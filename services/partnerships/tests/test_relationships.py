@@ -318,9 +318,20 @@ async def test_a_zero_tolerance_case_alerts_linked_buyers_and_the_protocols_part
             "party": "ministry_of_labour",
             "country": "KH",
         },
-        headers=as_role(test_platform, Role.SERVICE, subject=f"inspectorate-{uuid.uuid4().hex[:6]}"),
+        headers=as_role(
+            test_platform,
+            Role.SERVICE,
+            subject=f"inspectorate-{uuid.uuid4().hex[:6]}",
+            scopes=["zt:receive:ministry_of_labour:KH"],
+        ),
     )
     assert ministry.status_code == 201, ministry.text
+    granted = await client.post(
+        f"/v1/webhook-endpoints/{ministry.json()['id']}/party-grant",
+        json={"party": "ministry_of_labour"},
+        headers=staff(test_platform),
+    )
+    assert granted.status_code == 200, granted.text
     event = ZeroToleranceCaseOpened(
         case_id=uuid.uuid4(),
         factory_id=factory_id,
@@ -344,6 +355,44 @@ async def test_a_zero_tolerance_case_alerts_linked_buyers_and_the_protocols_part
     assert [a["case_id"] for a in mine.json()] == []
     (raised,) = [t for t in await outbox_types(test_platform, factory_id) if t.startswith("alert")]
     assert raised == "alert.raised"
+
+
+async def test_a_buyer_sees_its_own_alerts_and_not_the_other_buyers_alerted(
+    client: httpx.AsyncClient, test_platform: TestPlatform
+) -> None:
+    """Who buys from whom is confidential: two buyers of one factory are alerted of one case, and each reads
+    the alert naming itself only."""
+    first, second = await new_buyer(client, test_platform), await new_buyer(client, test_platform)
+    factory_id = await known_factory(test_platform)
+    for owner in (first, second):
+        linked = await client.post(
+            "/v1/sourcing-links",
+            json={"buyer_id": str(owner), "factory_id": str(factory_id)},
+            headers=staff(test_platform),
+        )
+        assert linked.status_code == 201, linked.text
+    event = ZeroToleranceCaseOpened(
+        case_id=uuid.uuid4(),
+        factory_id=factory_id,
+        country="KH",
+        category="child_labour",
+        source="assessment",
+        opened_at=datetime.now(UTC),
+        notify=["linked_buyers"],
+    )
+    database = client._transport.app.state.database  # type: ignore[attr-defined]
+    async with database.unit_of_work() as uow:
+        await events_in.case_opened(uow, event, envelope_of(event))
+        await uow.commit()
+    as_staff = await client.get("/v1/alerts", params={"factory_id": str(factory_id)}, headers=staff(test_platform))
+    assert sorted(as_staff.json()[0]["buyer_ids"]) == sorted([str(first), str(second)])
+    for owner in (first, second):
+        seen = (
+            await client.get("/v1/alerts", params={"factory_id": str(factory_id)}, headers=buyer(test_platform, owner))
+        ).json()
+        assert [(a["case_id"], a["buyer_ids"], a["endpoints"]) for a in seen] == [
+            (str(event.case_id), [str(owner)], None)
+        ]
 
 
 async def test_two_revocations_of_one_consent_at_once_cannot_both_win(
@@ -370,3 +419,25 @@ async def test_two_revocations_of_one_consent_at_once_cannot_both_win(
         str(factory_id),
     )
     assert revoked[0]["n"] == 1
+
+
+async def test_a_buyer_with_text_that_cannot_be_stored_is_refused_and_the_list_still_reads(
+    client: httpx.AsyncClient, test_platform: TestPlatform
+) -> None:
+    """Fuzzing found `POST /v1/buyers` accepting a lone surrogate in a contact, after which `GET /v1/buyers`
+    answered 500 to every caller. What is accepted must read back."""
+    headers = {**staff(test_platform), "Content-Type": "application/json"}
+    for bad in (b"\\ud83d", b"x\\u0000y"):
+        body = (
+            b'{"name": "Brand Surrogate", "headquarters_country": "SE", "tier": "partner",'
+            b' "contacts": [{"name": "' + bad + b'"}]}'
+        )
+        refused = await client.post("/v1/buyers", content=body, headers=headers)
+        assert refused.status_code == 422, refused.text
+    unusual = await registered_buyer(
+        client, test_platform, contacts=[{"name": "Ngọc Ánh 🧵 \u200b\ufeff\U0010fffd", "role": "CSR"}]
+    )
+    listed = await client.get("/v1/buyers", params={"limit": 100}, headers=staff(test_platform))
+    assert listed.status_code == 200, listed.text
+    one = await client.get(f"/v1/buyers/{unusual['id']}", headers=staff(test_platform))
+    assert one.json()["contacts"][0]["name"] == "Ngọc Ánh 🧵 \u200b\ufeff\U0010fffd"

@@ -31,7 +31,7 @@ def test_our_signature_is_the_reference_implementations() -> None:
 
 
 async def test_without_private_targets_the_connection_goes_to_the_checked_address() -> None:
-    settings = PartnershipsSettings(webhook_allow_private_targets=False)
+    settings = PartnershipsSettings(webhook_allow_private_targets=False, webhook_allowed_ports=[443, 8443])
 
     async def resolver(host: str, port: int) -> list[str]:
         assert (host, port) == ("hooks.example.org", 8443)
@@ -119,3 +119,27 @@ def test_rotation_keeps_live_secrets_for_the_overlap_only() -> None:
 )
 def test_address_classification(address: str, public: bool) -> None:
     assert rules.is_public(address) is public
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["::127.0.0.1", "::ffff:0:7f00:1", "64:ff9b:1::a00:1", "64:ff9b::a00:1", "::ffff:10.0.0.1", "2002:7f00:1::"],
+)
+def test_ipv4_addresses_embedded_in_ipv6_are_judged_as_ipv4(address: str) -> None:
+    assert not rules.is_public(address)
+
+
+def test_public_addresses_in_embedding_forms_stay_public() -> None:
+    assert rules.is_public("64:ff9b::8.8.8.8")
+    assert rules.is_public("2606:4700::1111")
+
+
+def test_only_configured_ports_are_accepted() -> None:
+    assert rules.check_url("https://93.184.215.14/hook", allow_private=False).port == 443
+    with pytest.raises(rules.TargetRefused, match="Port 8443"):
+        rules.check_url("https://93.184.215.14:8443/hook", allow_private=False)
+    assert rules.check_url("https://93.184.215.14:8443/hook", allow_private=False, ports=[443, 8443]).port == 8443
+    # development: local receivers on high ports, unless ports are configured
+    assert rules.check_url("http://127.0.0.1:8765/hook", allow_private=True).port == 8765
+    with pytest.raises(rules.TargetRefused, match="Port 8765"):
+        rules.check_url("http://127.0.0.1:8765/hook", allow_private=True, ports=[80, 443])

@@ -383,6 +383,20 @@ async def test_a_failing_endpoint_is_disabled_with_a_notice_and_its_messages_ski
     assert redelivered.json()["attempt"]["attempt"] == DISABLE_AFTER + 1
 
 
+async def test_redeliveries_per_caller_are_rate_limited(test_platform: TestPlatform, receiver: Receiver) -> None:
+    async with running(test_platform, redelivery_rate_limit="2/minute") as service:
+        buyer_id, headers = a_buyer(test_platform)
+        endpoint = await register(service, receiver, headers, "/again")
+        await service.enqueue(buyers=[buyer_id])
+        [message] = await settled(service, headers, endpoint["id"], all_delivered(1))
+        path = f"/v1/webhook-messages/{message['id']}/redeliver"
+        answers = [await service.client.post(path, headers=headers) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert answers[2].headers["content-type"] == "application/problem+json"
+        assert 1 <= int(answers[2].headers["retry-after"]) <= 60
+        assert len(receiver.at("/again")) == 3  # the refused one was not sent
+
+
 async def test_a_message_that_never_gets_through_fails_after_the_whole_schedule(
     test_platform: TestPlatform, receiver: Receiver
 ) -> None:
@@ -544,11 +558,32 @@ async def test_service_clients_subscribe_by_party_and_country(
 ) -> None:
     party = f"inspectorate_{uuid.uuid4().hex[:6]}"
     client_id = f"svc-{party}"
-    inspectorate = as_role(test_platform, Role.SERVICE, subject=client_id, country="KH")
+    scope = f"zt:receive:{party}:KH"
+    inspectorate = as_role(test_platform, Role.SERVICE, subject=client_id, country="KH", scopes=[scope])
+    # A service token without the party's scope cannot register, nor even list endpoints.
+    unscoped = as_role(test_platform, Role.SERVICE, subject=client_id, country="KH")
+    refused = await service.client.post(
+        "/v1/webhook-endpoints",
+        json={"url": receiver.url("/x"), "event_types": ["*"], "party": party, "country": "KH"},
+        headers=unscoped,
+    )
+    assert refused.status_code == 403, refused.text
+    assert (await service.client.get("/v1/webhook-endpoints", headers=unscoped)).status_code == 403
+    other_party = as_role(
+        test_platform, Role.SERVICE, subject=client_id, country="KH", scopes=["zt:receive:someone_else:KH"]
+    )
+    declared = await service.client.post(
+        "/v1/webhook-endpoints",
+        json={"url": receiver.url("/x"), "event_types": ["*"], "party": party, "country": "KH"},
+        headers=other_party,
+    )
+    assert declared.status_code == 403, declared.text
+
     endpoint = await register(
         service, receiver, inspectorate, "/inspectorate", event_types=["*"], party=party, country="kh"
     )
     assert (endpoint["owner_type"], endpoint["owner_id"], endpoint["country"]) == ("service", client_id, "KH")
+    assert endpoint["party_granted_at"] is None
     elsewhere = await service.client.post(
         "/v1/webhook-endpoints",
         json={"url": receiver.url("/x"), "event_types": ["*"], "party": party, "country": "VN"},
@@ -560,13 +595,23 @@ async def test_service_clients_subscribe_by_party_and_country(
     )
     assert no_party.status_code == 403, no_party.text
 
+    # Nothing arrives by party until staff of the country grant it; the client cannot grant it to itself.
+    assert await service.enqueue(parties=[party], country="KH") == 0
+    grant = f"/v1/webhook-endpoints/{endpoint['id']}/party-grant"
+    assert (await service.client.post(grant, json={"party": party}, headers=inspectorate)).status_code == 403
+    vn = staff(test_platform, "VN", subject="vn-staff")
+    assert (await service.client.post(grant, json={"party": party}, headers=vn)).status_code == 404
+    granted = await service.client.post(grant, json={"party": party}, headers=staff(test_platform, "KH"))
+    assert granted.status_code == 200, granted.text
+    assert (granted.json()["party"], granted.json()["party_granted_by"]) == (party, "ea-dara")
+
     assert await service.enqueue(parties=[party], country="VN") == 0
     assert await service.enqueue(parties=["someone_else"], country="KH") == 0
     assert await service.enqueue(parties=[party, "ministry_of_labour"], country="KH") == 1
     await settled(service, inspectorate, endpoint["id"], all_delivered(1))
     assert receiver.at("/inspectorate")[0].verified_with == 1
 
-    other_client = as_role(test_platform, Role.SERVICE, subject="svc-other", country="KH")
+    other_client = as_role(test_platform, Role.SERVICE, subject="svc-other", country="KH", scopes=[scope])
     assert (
         await service.client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=other_client)
     ).status_code == 404

@@ -2,7 +2,12 @@
 
 Postgres (DATABASE_URL, else embedded) -> broker (KAFKA_BOOTSTRAP_SERVERS, else
 Tansu) -> roles and schemas -> migrations -> six services -> wait until ready ->
-print where to look -> on Ctrl-C stop everything in reverse order.
+print where to look -> supervise -> on Ctrl-C stop everything in reverse order.
+
+Supervision: a service process that exits is started again after a backoff (1 s, doubling up to 30 s;
+back to 1 s once it has stayed up for a minute), with a line on the console; the other services are not
+touched. Only the loss of the memory-only local broker stops everything (a restarted Tansu would be a new,
+empty broker: see shared/design/BROKER.md).
 """
 
 from __future__ import annotations
@@ -37,6 +42,14 @@ from servicekit.settings import ServiceSettings, asyncpg_url
 DEFAULT_BROKER_PORT = 9092
 DEFAULT_EMBEDDED_POSTGRES_PORT = 5433
 READY_TIMEOUT_S = 90.0
+RESTART_BACKOFF_S = 1.0  # first wait before restarting a crashed service (BW_RESTART_BACKOFF_S)
+RESTART_BACKOFF_MAX_S = 30.0  # the wait doubles per crash in a row, up to this (BW_RESTART_BACKOFF_MAX_S)
+STABLE_AFTER_S = 60.0  # a service up this long has recovered: its next crash waits the first backoff again
+
+
+def restart_delay(crashes_in_a_row: int, *, base_s: float, max_s: float) -> float:
+    """Seconds to wait before the restart that follows the `crashes_in_a_row`-th crash (1, 2, 3, ...)."""
+    return float(min(max_s, base_s * 2 ** max(0, crashes_in_a_row - 1)))
 
 
 class AlreadyRunning(RuntimeError):
@@ -87,10 +100,32 @@ class ServiceProcess:
     settings: ServiceSettings
     log_file: Path
     process: subprocess.Popen[bytes] | None = None
+    command: list[str] | None = None  # default: `python -m servicekit.serve <name>`
+    started_at: float = 0.0
+    crashes_in_a_row: int = 0
+    restarts: int = 0
+    restart_at: float | None = None  # set while waiting out the backoff after a crash
 
     @property
     def base_url(self) -> str:
         return f"http://{self.settings.host}:{self.settings.port}"
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    def spawn(self) -> None:
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_file, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command or [sys.executable, "-m", "servicekit.serve", self.name],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.started_at = time.monotonic()
+        self.restart_at = None
 
 
 @dataclass
@@ -185,15 +220,7 @@ class Platform:
 
     def spawn_services(self) -> None:
         for service in self.services:
-            service.log_file.parent.mkdir(parents=True, exist_ok=True)
-            with open(service.log_file, "ab") as log:
-                service.process = subprocess.Popen(
-                    [sys.executable, "-m", "servicekit.serve", service.definition.name],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+            service.spawn()
 
     def wait_until_ready(self) -> None:
         pending = {s.definition.name: s for s in self.services}
@@ -241,7 +268,39 @@ class Platform:
     def request_stop(self, *_: object) -> None:
         self._stop_requested = True
 
-    def supervise(self) -> int:
+    def _backoff(self) -> tuple[float, float]:
+        return (
+            float(self.env.get("BW_RESTART_BACKOFF_S", RESTART_BACKOFF_S)),
+            float(self.env.get("BW_RESTART_BACKOFF_MAX_S", RESTART_BACKOFF_MAX_S)),
+        )
+
+    def _look_after(self, service: ServiceProcess, now: float) -> None:
+        """Restart `service` if it has exited and its backoff is over; say what happens."""
+        if service.restart_at is not None:
+            if now >= service.restart_at:
+                service.spawn()
+                service.restarts += 1
+                pid = service.process.pid if service.process else "?"
+                self.console.print(f"[green]{service.name} restarted[/] (pid {pid}, restart {service.restarts})")
+            return
+        assert service.process is not None
+        code = service.process.poll()
+        if code is None:
+            if service.crashes_in_a_row and now - service.started_at >= STABLE_AFTER_S:
+                service.crashes_in_a_row = 0
+            return
+        service.crashes_in_a_row += 1
+        base_s, max_s = self._backoff()
+        delay = restart_delay(service.crashes_in_a_row, base_s=base_s, max_s=max_s)
+        service.restart_at = now + delay
+        tail = _tail(service.log_file, 5)
+        self.console.print(
+            f"[red bold]{service.name} exited with code {code}[/] (crash {service.crashes_in_a_row} in a row); "
+            f"restarting it in {delay:g}s, the other services carry on. Last log lines:\n{tail}"
+        )
+
+    def supervise(self, *, poll_s: float = 0.5) -> int:
+        """Until Ctrl-C: restart crashed services with backoff; stop everything only if the local broker dies."""
         while not self._stop_requested:
             if self.broker is not None and (code := self.broker.exit_code()) is not None:
                 # Tansu keeps everything in memory: a restarted one would be a new, empty broker on which running
@@ -252,13 +311,10 @@ class Platform:
                     "events not yet consumed are lost with the broker)."
                 )
                 return 1
+            now = time.monotonic()
             for service in self.services:
-                try:
-                    self._raise_if_exited(service)
-                except RuntimeError as exc:
-                    self.console.print(f"[red]{exc}[/]\nStopping the platform.")
-                    return 1
-            time.sleep(0.5)
+                self._look_after(service, now)
+            time.sleep(poll_s)
         return 0
 
     def stop(self) -> None:

@@ -15,10 +15,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 
 from servicekit import platform_routes
 from servicekit.auth import TokenVerifier
+from servicekit.country_pack import load_country_pack_from_env
 from servicekit.database import Database, EventSink
 from servicekit.definition import ServiceDefinition
 from servicekit.errors import install_problem_handlers
 from servicekit.health import ReadinessChecks, broker_check, health_router
+from servicekit.kafka_security import kafka_security
+from servicekit.limits import RateLimits, RequestLimitsMiddleware, route_body_caps
 from servicekit.settings import ServiceSettings
 from servicekit.telemetry import (
     HttpMetrics,
@@ -109,6 +112,8 @@ def create_service_app(
     )
     app.state.service_name = definition.name
     app.state.settings = settings
+    # COUNTRY_PACK, checked against COUNTRY; None in development. A bad pack stops the start here.
+    app.state.country_pack = load_country_pack_from_env(settings.country)
     app.state.database = database
     app.state.token_verifier = TokenVerifier.from_settings(settings)
     app.state.metrics_registry = metrics_registry
@@ -116,7 +121,9 @@ def create_service_app(
     app.state.readiness = ReadinessChecks(
         {
             "database": lambda: database.ping(settings.readiness_timeout_s),
-            "broker": broker_check(settings.kafka_bootstrap_servers, settings.readiness_timeout_s),
+            "broker": broker_check(
+                settings.kafka_bootstrap_servers, settings.readiness_timeout_s, kafka_security(settings)
+            ),
         },
         timeout_s=settings.readiness_timeout_s,
         gauge=Gauge(
@@ -127,7 +134,18 @@ def create_service_app(
         ),
     )
 
+    app.state.rate_limits = RateLimits()
+
     install_problem_handlers(app)
+    # Limits run before routing, authentication and body parsing (telemetry outside them, so refusals count).
+    app.add_middleware(
+        RequestLimitsMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        write_rate=settings.rate_limit_writes,
+        upload_rate=settings.rate_limit_uploads,
+        route_caps=lambda: route_body_caps(app.routes),
+        rate_limits=app.state.rate_limits,
+    )
     app.add_middleware(RequestTelemetryMiddleware, metrics=HttpMetrics(metrics_registry))
     app.include_router(health_router)
     app.include_router(platform_routes.router)

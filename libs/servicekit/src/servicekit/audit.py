@@ -1,4 +1,11 @@
-"""Audit history: who did what to which record, when and why; one table in each service's schema."""
+"""Audit history: who did what to which record, when and why; one table in each service's schema.
+
+Each row also records the country programme of the record it is about, so that only staff of that country
+(and admins) read it back through `GET /v1/audit-events`. It is kept in `details` under `_country` (readers
+get it as the `country` field): given by the caller, or else the actor's country, which is right for staff
+(they act only for their own programme) and for factories and service clients (their token's country).
+A row with no country is read by admins only.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from servicekit.auth.principal import Principal
 
 _metadata = sa.MetaData()
+COUNTRY_KEY = "_country"
 
 
 @cache
@@ -47,6 +55,22 @@ class AuditEventPublic(BaseModel):
     entity_id: str
     reason: str | None
     details: dict[str, Any]
+    country: str | None = None
+
+    @classmethod
+    def of_row(cls, row: Any) -> AuditEventPublic:
+        values = dict(row)
+        details = dict(values.pop("details") or {})
+        country = details.pop(COUNTRY_KEY, None)
+        return cls(**values, details=details, country=country)
+
+
+def _with_country(details: dict[str, Any] | None, country: str | None, actor: Principal) -> dict[str, Any]:
+    kept = dict(details or {})
+    where = country or actor.country
+    if where:
+        kept[COUNTRY_KEY] = where.upper()
+    return kept
 
 
 async def record_audit(
@@ -59,8 +83,12 @@ async def record_audit(
     entity_id: str,
     reason: str | None = None,
     details: dict[str, Any] | None = None,
+    country: str | None = None,
 ) -> uuid.UUID:
-    """Add an audit row to the caller's transaction; it commits or rolls back with the change it records."""
+    """Add an audit row to the caller's transaction; it commits or rolls back with the change it records.
+
+    `country` is the country of the record changed (default: the actor's); it decides who may read the row.
+    """
     event_id = uuid.uuid4()
     await session.execute(
         audit_table(schema)
@@ -74,7 +102,7 @@ async def record_audit(
             entity_type=entity_type,
             entity_id=entity_id,
             reason=reason,
-            details=details or {},
+            details=_with_country(details, country, actor),
         )
     )
     return event_id
@@ -102,7 +130,7 @@ def create_audit_table_v1(op: Any, schema: str) -> None:
 async def record_audits(session: AsyncSession, *, schema: str, actor: Principal, entries: list[dict[str, Any]]) -> None:
     """Many audit rows in one statement (bulk work such as list imports).
 
-    Each entry has `action`, `entity_type`, `entity_id` and optionally `reason` and `details`.
+    Each entry has `action`, `entity_type`, `entity_id` and optionally `reason`, `details` and `country`.
     """
     if not entries:
         return
@@ -120,7 +148,7 @@ async def record_audits(session: AsyncSession, *, schema: str, actor: Principal,
                 "entity_type": entry["entity_type"],
                 "entity_id": entry["entity_id"],
                 "reason": entry.get("reason"),
-                "details": entry.get("details") or {},
+                "details": _with_country(entry.get("details"), entry.get("country"), actor),
             }
             for entry in entries
         ],

@@ -9,23 +9,136 @@ verified and holds the role (object-level checks stay in the use case). Input mo
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, TypeVar
+from datetime import date, datetime
+from types import UnionType
+from typing import Annotated, Any, ClassVar, TypeVar, Union, get_args, get_origin
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from starlette.requests import HTTPConnection
 
 from servicekit.auth.dependencies import CurrentPrincipal, require
 from servicekit.auth.principal import Principal, Role
 from servicekit.database import Database, UnitOfWork, database_of
+from servicekit.errors import Forbidden
 from servicekit.settings import ServiceSettings
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_text(value: str) -> str | None:
+    """Why `value` cannot be stored and read back as UTF-8 text in Postgres, or None if it can.
+
+    NUL is refused by Postgres text and jsonb; a lone surrogate (JSON `"\\ud800"`) cannot be encoded as
+    UTF-8 at all. Either one accepted at the edge becomes a 500 later, for every reader of the record.
+    """
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "contains a NUL character"
+    return "contains a lone UTF-16 surrogate, which is not text"
+
+
+def _check_text(value: Any, where: str) -> None:
+    if isinstance(value, str):
+        reason = unstorable_text(value)
+        if reason:
+            raise ValueError(f"{where or 'the value'} {reason}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, f"a key in {where}" if where else "a key")
+            _check_text(item, f"{where}/{key}" if where else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_text(item, f"{where}/{index}")
+
+
+def _plain_kinds(annotation: Any) -> set[type]:
+    """The plain types a field accepts (`date | None` -> {date, NoneType}); empty for anything richer."""
+    if annotation in (bool, date, datetime, int, float):
+        return {annotation}
+    if get_origin(annotation) in (Union, UnionType):
+        kinds: set[type] = set()
+        for arg in get_args(annotation):
+            if arg is type(None):
+                kinds.add(arg)
+                continue
+            plain = _plain_kinds(arg)
+            if not plain:  # one arm is richer (text, a model, an enum): leave the field to pydantic
+                return set()
+            kinds |= plain
+        return kinds if kinds - {type(None)} else set()
+    if get_origin(annotation) is Annotated:
+        return _plain_kinds(get_args(annotation)[0])
+    return set()
 
 
 class StrictInput(BaseModel):
-    """Base of every request body: unknown fields are an error (no mass assignment by a typo or on purpose)."""
+    """Base of every request body: unknown fields are an error (no mass assignment by a typo or on purpose),
+    text that could not be read back (NUL, lone surrogates) is refused anywhere in the body, and JSON that only
+    lax parsing would read as the field's type is refused: a number where a date or a yes/no is expected
+    (`0` is not 1970-01-01, nor false), a yes/no where a number is expected."""
 
     model_config = ConfigDict(extra="forbid")
+    _json_types: ClassVar[dict[str, set[type]]] = {}
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._json_types = {
+            name: kinds for name, field in cls.model_fields.items() if (kinds := _plain_kinds(field.annotation))
+        }
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_storable_text(cls, data: Any) -> Any:
+        _check_text(data, "")
+        if isinstance(data, dict):
+            for name, kinds in cls._json_types.items():
+                value = data.get(name)
+                if value is None:
+                    continue
+                if isinstance(value, bool) and bool not in kinds:
+                    raise ValueError(f"{name}: true or false is not a {_kind_names(kinds)}")
+                if isinstance(value, int | float) and not isinstance(value, bool) and kinds <= _NOT_NUMBERS:
+                    raise ValueError(f"{name}: a number is not a {_kind_names(kinds)}")
+                if isinstance(value, str) and kinds <= _NOT_TEXT:
+                    raise ValueError(f"{name}: text is not a {_kind_names(kinds)}")
+        return data
+
+
+_NOT_NUMBERS: set[type] = {bool, date, datetime, type(None)}
+_NOT_TEXT: set[type] = {bool, int, float, type(None)}
+
+
+def _kind_names(kinds: set[type]) -> str:
+    names = {
+        bool: "yes/no (true or false)",
+        date: "date (YYYY-MM-DD)",
+        datetime: "date-time (ISO 8601)",
+        int: "number",
+        float: "number",
+    }
+    return " or ".join(names.get(k, k.__name__) for k in sorted(kinds - {type(None)}, key=str))
+
+
+class PatchInput(StrictInput):
+    """A partial update: a field left out keeps its value, and `null` clears a field only where `clearable`
+    names it (a required value such as a name cannot be cleared by sending null)."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_only_where_clearable(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if value is None and name in cls.model_fields and name not in cls.clearable:
+                    raise ValueError(f"{name} cannot be cleared with null; leave it out to keep its value")
+        return data
 
 
 async def _unit_of_work(connection: HTTPConnection) -> AsyncIterator[UnitOfWork]:
@@ -68,6 +181,26 @@ def principal_with(*roles: Role) -> Any:
     return Depends(require(*roles))
 
 
+def principal_with_scope(*roles: Role, service_scope: str) -> Any:
+    """Like `principal_with`, and a machine client (`service` role) acts only through a scope in its token.
+
+    People act through their role (and the use case's object checks); a service client's token carries no
+    person behind it, so the route names the scope it needs: `service_scope` exactly, or any scope starting
+    with it when it ends in `*` (`zt:receive:*` for `zt:receive:<party>:<country>`). Admin passes.
+    """
+    role_check = require(*roles)
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        await role_check(principal)
+        acts_as_service = Role.SERVICE in principal.roles and not principal.is_admin
+        person = principal.roles - {Role.SERVICE, Role.CONSTITUENT}
+        if acts_as_service and not person.intersection(roles) and not principal.scopes_matching(service_scope):
+            raise Forbidden(f"A service client needs the scope {service_scope} in its token for this operation.")
+        return principal
+
+    return Depends(check)
+
+
 AnyPrincipal = CurrentPrincipal
 StaffPrincipal = Annotated[Principal, Depends(require(Role.STAFF))]
 FactoryPrincipal = Annotated[Principal, Depends(require(Role.FACTORY))]
@@ -83,6 +216,7 @@ __all__ = [
     "BuyerPrincipal",
     "DatabaseDep",
     "FactoryPrincipal",
+    "PatchInput",
     "ReaderPrincipal",
     "ServicePrincipal",
     "SettingsDep",
@@ -90,5 +224,7 @@ __all__ = [
     "StrictInput",
     "UnitOfWorkDep",
     "principal_with",
+    "principal_with_scope",
     "settings_of",
+    "unstorable_text",
 ]

@@ -6,15 +6,29 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
+from sqlalchemy import false
 
-from servicekit.audit import AuditEventPublic, audit_table
+from servicekit.audit import COUNTRY_KEY, AuditEventPublic, audit_table
 from servicekit.auth import CurrentPrincipal, Principal, Role, require
 from servicekit.database import database_of
 from servicekit.errors import PROBLEM_RESPONSES
 from servicekit.pagination import Page, PageQuery, apply_filters, paginate, resolve_sort
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+
+
+def _iso_8601_only(value: Any) -> Any:
+    """Refuse numbers (pydantic reads `0.5` as seconds since 1970): a time in a query is ISO 8601 text."""
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()
+    ):
+        raise ValueError("give a date or time in ISO 8601 (2027-01-31 or 2027-01-31T08:00:00Z), not a number")
+    return value
+
+
+# A date-time query parameter: ISO 8601 only.
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601_only)]
 
 
 class PrincipalPublic(BaseModel):
@@ -40,9 +54,10 @@ async def list_audit_events(
     entity_type: Annotated[str | None, Query(max_length=64)] = None,
     entity_id: Annotated[str | None, Query(max_length=128)] = None,
     actor: Annotated[str | None, Query(max_length=256)] = None,
-    since: Annotated[datetime | None, Query(description="Only events at or after this time (ISO 8601).")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="Only events at or after this time (ISO 8601).")] = None,
 ) -> Page[AuditEventPublic]:
-    """Staff read who changed what and why, newest first by default."""
+    """Staff read who changed what and why in their own country's programme, newest first by default; admins
+    read everything."""
     database = database_of(request)
     table = audit_table(database.schema)
     order = resolve_sort(
@@ -56,6 +71,9 @@ async def list_audit_events(
     )
     if since is not None:
         stmt = stmt.where(table.c.occurred_at >= since)
+    if not principal.is_admin:
+        country = principal.staff_country
+        stmt = stmt.where(table.c.details[COUNTRY_KEY].astext == country if country else false())
     async with database.unit_of_work() as uow:
         rows, next_cursor = await paginate(uow.session, stmt, order, page)
-    return Page(items=[AuditEventPublic.model_validate(row._mapping) for row in rows], next_cursor=next_cursor)
+    return Page(items=[AuditEventPublic.of_row(row._mapping) for row in rows], next_cursor=next_cursor)

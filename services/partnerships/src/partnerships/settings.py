@@ -20,6 +20,18 @@ class PartnershipsSettings(ServiceSettings):
         description="Accept http:// and private, loopback or local targets (local runs and tests only: "
         "in production a webhook URL could otherwise reach internal systems).",
     )
+    webhook_allowed_ports: list[int] | None = Field(
+        default=None,
+        description="Ports a webhook URL may name (JSON list, e.g. [443, 8443]); unset: 443 only, or any port "
+        "when private targets are allowed (local receivers listen on high ports).",
+    )
+    webhook_endpoints_per_owner: int = Field(
+        default=25, ge=1, le=10000, description="Most webhook endpoints one buyer or one client may register."
+    )
+    redelivery_rate_limit: str | None = Field(
+        default="30/minute",
+        description="Redeliveries one caller may ask for, as a `limits` string (`30/minute`); empty: unlimited.",
+    )
     webhook_worker_enabled: bool = Field(default=True, description="Run the webhook delivery worker in this process.")
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=60, description="Time a receiver has to answer.")
     webhook_disable_after: int = Field(

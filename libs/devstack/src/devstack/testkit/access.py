@@ -19,9 +19,9 @@ def staff(platform: TestPlatform, country: str = "KH", *, subject: str = "ea-dar
     return as_role(platform, Role.STAFF, country=country, subject=subject)
 
 
-def team_leader(platform: TestPlatform, country: str = "KH") -> dict[str, str]:
-    """A second member of `country`'s programme staff (the other pair of eyes)."""
-    return staff(platform, country, subject="tl-sophea")
+def team_leader(platform: TestPlatform, country: str = "KH", *, subject: str = "tl-sophea") -> dict[str, str]:
+    """A team leader of `country`'s programme (the other pair of eyes: quality check, release)."""
+    return as_role(platform, Role.STAFF, country=country, subject=subject, scopes=("assessments:team_leader",))
 
 
 def factory(platform: TestPlatform, factory_id: uuid.UUID | str, country: str = "KH") -> dict[str, str]:

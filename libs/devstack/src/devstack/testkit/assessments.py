@@ -12,6 +12,7 @@ import httpx
 import yaml
 
 from devstack.pytest_plugin import TestPlatform
+from devstack.testkit.access import team_leader
 from devstack.testkit.database import connect_as, fetch
 
 
@@ -51,10 +52,15 @@ async def applied_versions(platform: TestPlatform, factory_ids: list[uuid.UUID])
 
 
 async def known_factory(
-    platform: TestPlatform, *, status: str = "active", country: str = "KH", slcp_facility_id: str | None = None
+    platform: TestPlatform,
+    *,
+    status: str = "active",
+    country: str = "KH",
+    slcp_facility_id: str | None = None,
+    factory_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """A factory as the registry's events would leave it in assessments' read model (no registry needed)."""
-    factory_id = uuid.uuid4()
+    factory_id = factory_id or uuid.uuid4()  # the registry's id, when a test uses one factory across services
     conn = await connect_as(platform, "assessments")
     try:
         await conn.execute(
@@ -104,6 +110,29 @@ def all_compliant(**overrides: str) -> list[dict[str, Any]]:
     ]
 
 
+async def release(
+    client: httpx.AsyncClient, headers: dict[str, str], leader: dict[str, str], assessment_id: str
+) -> None:
+    """Move an assessment in progress, every finding recorded, on to released: the team (`headers`) submits the
+    draft, a team leader who was not on the team (`leader`, e.g. `access.team_leader`) checks and releases it."""
+    for to, who in (("draft_submitted", headers), ("quality_checked", leader), ("released", leader)):
+        moved = await move(client, who, assessment_id, to)
+        assert moved.status_code == 200, moved.text
+
+
+async def finalise(
+    client: httpx.AsyncClient, headers: dict[str, str], factory_headers: dict[str, str], assessment_id: str
+) -> dict[str, Any]:
+    """Move a released assessment through the factory's comment period to finalised: staff (`headers`) open the
+    period, the factory (`factory_headers`, e.g. `access.factory`) waives the rest of it."""
+    opened = await move(client, headers, assessment_id, "comment_period")
+    assert opened.status_code == 200, opened.text
+    waived = await client.post(f"/v1/assessments/{assessment_id}/comment-period/waiver", headers=factory_headers)
+    assert waived.status_code == 200, waived.text
+    finalised: dict[str, Any] = waived.json()
+    return finalised
+
+
 async def released_assessment(
     client: httpx.AsyncClient,
     headers: dict[str, str],
@@ -111,13 +140,18 @@ async def released_assessment(
     *,
     results: Mapping[str, str] | None = None,
     checker: dict[str, str] | None = None,
+    platform: TestPlatform | None = None,
 ) -> dict[str, Any]:
     """An assessment of `factory_id` scheduled, assessed and released, as the API shows it afterwards.
 
     `results` overrides the findings ({question code: result}; compliant otherwise); `checker` is the team
-    leader's headers for the quality check (the same caller by default). The factory's first assessment is
-    an initial one, any later one a regular one (the next cycle), so a factory can be given several.
+    leader's headers for the quality check and the release (four eyes: not the caller of `headers`); give it, or
+    `platform` to have `access.team_leader(platform)` do it. The factory's first assessment is an initial one,
+    any later one a regular one (the next cycle), so a factory can be given several.
     """
+    if checker is None:
+        assert platform is not None, "four eyes: give `checker` (a team leader's headers) or `platform`"
+        checker = team_leader(platform)
     earlier = await client.get("/v1/assessments", params={"factory_id": str(factory_id)}, headers=headers)
     assert earlier.status_code == 200, earlier.text
     kind = "regular" if earlier.json()["items"] else "initial"
@@ -129,9 +163,7 @@ async def released_assessment(
         f"/v1/assessments/{aid}/findings", json={"findings": all_compliant(**(results or {}))}, headers=headers
     )
     assert recorded.status_code == 200, recorded.text
-    for to, who in (("draft_submitted", headers), ("quality_checked", checker or headers), ("released", headers)):
-        moved = await move(client, who, aid, to)
-        assert moved.status_code == 200, moved.text
+    await release(client, headers, checker, aid)
     current = await client.get(f"/v1/assessments/{aid}", headers=headers)
     assert current.status_code == 200, current.text
     released: dict[str, Any] = current.json()

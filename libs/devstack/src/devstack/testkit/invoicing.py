@@ -62,10 +62,15 @@ async def price_list(
 
 
 async def known_factory(
-    platform: TestPlatform, *, country: str = "KH", group_name: str | None = None, status: str = "active"
+    platform: TestPlatform,
+    *,
+    country: str = "KH",
+    group_name: str | None = None,
+    status: str = "active",
+    factory_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """A factory as the registry's events would leave it in invoicing's read model (no registry needed)."""
-    factory_id = uuid.uuid4()
+    factory_id = factory_id or uuid.uuid4()  # the registry's id, when a test uses one factory across services
     conn = await connect_as(platform, "invoicing")
     try:
         await conn.execute(

@@ -15,9 +15,15 @@ from devstack.testkit.access import factory, staff
 from devstack.testkit.database import connect_as
 
 
-async def known_factory(platform: TestPlatform, country: str = "KH", *, status: str = "active") -> uuid.UUID:
+async def known_factory(
+    platform: TestPlatform,
+    country: str = "KH",
+    *,
+    status: str = "active",
+    factory_id: uuid.UUID | None = None,
+) -> uuid.UUID:
     """A factory as the registry's events would leave it in partnerships' read model (no registry needed)."""
-    factory_id = uuid.uuid4()
+    factory_id = factory_id or uuid.uuid4()  # the registry's id, when a test uses one factory across services
     conn = await connect_as(platform, "partnerships")
     try:
         await conn.execute(

@@ -31,6 +31,13 @@ class Principal:
     def has_scopes(self, *scopes: str) -> bool:
         return set(scopes) <= self.scopes
 
+    def scopes_matching(self, pattern: str) -> frozenset[str]:
+        """The caller's scopes equal to `pattern`, or starting with it when it ends in `*` (`zt:receive:*`)."""
+        if pattern.endswith("*"):
+            prefix = pattern[:-1]
+            return frozenset(s for s in self.scopes if s.startswith(prefix))
+        return frozenset({pattern}) & self.scopes
+
     @property
     def is_admin(self) -> bool:
         return Role.ADMIN in self.roles

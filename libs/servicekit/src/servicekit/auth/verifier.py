@@ -28,6 +28,7 @@ class TokenVerifier:
         jwks_url: str | None = None,
         algorithms: Sequence[str] = ALGORITHMS,
         leeway_s: int = 30,
+        jwks_cache_s: float = 300,
     ) -> None:
         if not public_key and not jwks_url:
             raise ValueError("configure AUTH_JWKS_URL, AUTH_PUBLIC_KEY or AUTH_PUBLIC_KEY_FILE")
@@ -36,9 +37,17 @@ class TokenVerifier:
         self.algorithms = list(algorithms)
         self.leeway_s = leeway_s
         self._public_key = public_key
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=600, timeout=5) if jwks_url else None
-        # token -> (principal, expiry): a signature check costs more than the rest of a simple GET, and the
-        # same token arrives again and again. Only good tokens are kept, never past their expiry.
+        # The key set is kept for `jwks_cache_s` and then fetched again, so a key the issuer withdrew stops
+        # verifying within that time (`cache_keys=True` would keep every key seen for the life of the process).
+        self._jwks = (
+            jwt.PyJWKClient(jwks_url, cache_keys=False, cache_jwk_set=True, lifespan=jwks_cache_s, timeout=5)
+            if jwks_url
+            else None
+        )
+        self.jwks_cache_s = jwks_cache_s
+        # token -> (principal, keep until): a signature check costs more than the rest of a simple GET, and the
+        # same token arrives again and again. Only good tokens are kept, never past their expiry, and with a
+        # JWKS never longer than the key set is trusted (its key may have been withdrawn since).
         self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     @classmethod
@@ -54,6 +63,7 @@ class TokenVerifier:
             audience=settings.auth_audience,
             public_key=key,
             jwks_url=settings.auth_jwks_url,
+            jwks_cache_s=getattr(settings, "jwks_cache_s", 300),
         )
 
     async def _signing_key(self, token: str) -> Any:
@@ -61,6 +71,14 @@ class TokenVerifier:
             # PyJWKClient fetches over blocking HTTP (cached); keep it off the event loop.
             return (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
         return self._public_key
+
+    def _key_set_trusted_for(self) -> float:
+        """Seconds left before the cached key set is fetched again (the whole lifespan if its age is unknown)."""
+        cache = getattr(self._jwks, "jwk_set_cache", None)
+        held = getattr(cache, "jwk_set_with_timestamp", None)
+        if held is None:
+            return self.jwks_cache_s
+        return max(0.0, self.jwks_cache_s - (time.monotonic() - float(held.get_timestamp())))
 
     async def verify(self, token: str) -> Principal:
         known = self._verified.get(token)
@@ -71,6 +89,8 @@ class TokenVerifier:
                 return principal
             del self._verified[token]
         principal, expires = await self._verify(token)
+        if self._jwks is not None:
+            expires = min(expires, time.time() + self._key_set_trusted_for() - self.leeway_s)
         self._verified[token] = (principal, expires)
         if len(self._verified) > CACHE_SIZE:
             self._verified.popitem(last=False)

@@ -24,7 +24,9 @@ class AuditTrail:
         entity_id: object,
         reason: str | None = None,
         details: dict[str, Any] | None = None,
+        country: str | None = None,
     ) -> None:
+        """One audit row; `country` (default: the actor's) is the programme whose staff may read it."""
         await record_audit(
             self.session,
             schema=SCHEMA,
@@ -34,4 +36,5 @@ class AuditTrail:
             entity_id=str(entity_id),
             reason=reason,
             details=details,
+            country=country,
         )

@@ -61,6 +61,7 @@ async def enqueue(
             and_(
                 ENDPOINTS.c.owner_type == SERVICE_OWNER,
                 ENDPOINTS.c.party.in_(party_list),
+                ENDPOINTS.c.party_granted_at.is_not(None),
                 ENDPOINTS.c.country == country.upper(),
             )
         )

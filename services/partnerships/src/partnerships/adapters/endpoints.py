@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from partnerships.adapters.audit import AuditTrail
@@ -62,6 +62,15 @@ class EndpointRepository(AuditTrail):
         row = (await self.session.execute(stmt)).mappings().first()
         return _endpoint(row) if row is not None else None
 
+    async def count_live(self, owner_type: str, owner_id: str) -> int:
+        """The owner's endpoints not deleted, counted under a transaction lock per owner (two registrations
+        at once cannot both pass the cap)."""
+        await self.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"webhook-owner:{owner_id}"))))
+        stmt = select(func.count()).where(
+            ENDPOINTS.c.owner_type == owner_type, ENDPOINTS.c.owner_id == owner_id, ENDPOINTS.c.status != DELETED
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
     async def add(self, endpoint: Endpoint) -> None:
         await self.session.execute(ENDPOINTS.insert().values(**asdict(endpoint)))
 
@@ -80,5 +89,21 @@ class EndpointRepository(AuditTrail):
         rows, cursor = await paginate(self.session, stmt, order, page)
         return [_endpoint(r._mapping) for r in rows], cursor
 
-    async def audit(self, actor: Principal, action: str, endpoint_id: uuid.UUID, details: dict[str, Any]) -> None:
-        await self.record(actor, action=action, entity_type="webhook_endpoint", entity_id=endpoint_id, details=details)
+    async def audit(
+        self,
+        actor: Principal,
+        action: str,
+        endpoint_id: uuid.UUID,
+        details: dict[str, Any],
+        country: str | None = None,
+    ) -> None:
+        """`country`: a service client's endpoint's country; a buyer's endpoint has none (buyers work across
+        countries), so its rows are read by the staff who acted and by admins only."""
+        await self.record(
+            actor,
+            action=action,
+            entity_type="webhook_endpoint",
+            entity_id=endpoint_id,
+            details=details,
+            country=country,
+        )

@@ -125,6 +125,8 @@ WEBHOOK_ENDPOINT = sa.Table(
     sa.Column("created_at", TZ),
     sa.Column("created_by", sa.Text),
     sa.Column("updated_at", TZ),
+    sa.Column("party_granted_by", sa.Text),  # staff who granted a service client's endpoint its party
+    sa.Column("party_granted_at", TZ),  # alerts by party go only to granted endpoints
 )
 
 WEBHOOK_MESSAGE = sa.Table(

@@ -45,12 +45,14 @@ async def resolve_host(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-async def check_target(url: str, *, allow_private: bool, resolver: Resolver | None = None) -> list[str]:
+async def check_target(
+    url: str, *, allow_private: bool, resolver: Resolver | None = None, ports: Sequence[int] | None = None
+) -> list[str]:
     """Raise TargetRefused unless `url` is a target this deployment delivers to; the addresses it may use.
 
     With private targets allowed nothing is resolved (local names such as a compose service are fine).
     """
-    target = rules.check_url(url, allow_private=allow_private)
+    target = rules.check_url(url, allow_private=allow_private, ports=ports)
     if allow_private:
         return []
     if target.is_ip_literal:
@@ -129,7 +131,7 @@ class WebhookSender:
         """Where to connect. Without private targets: the checked address itself, the name kept for TLS."""
         if self.settings.webhook_allow_private_targets:
             return httpx.URL(url), {}, None
-        target = rules.check_url(url, allow_private=False)
+        target = rules.check_url(url, allow_private=False, ports=self.settings.webhook_allowed_ports)
         if target.is_ip_literal:
             return httpx.URL(url), {}, None
         key = (target.host, target.port)

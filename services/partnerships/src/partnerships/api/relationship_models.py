@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from betterwork_contracts.countries import is_country
 from partnerships.domain.relationships import Scope, Tier
-from servicekit.edge import StrictInput
+from servicekit.edge import PatchInput, StrictInput
 
 
 class Contact(StrictInput):
@@ -45,7 +45,11 @@ class BuyerIn(BuyerFields):
         return value.upper()
 
 
-class BuyerPatch(BuyerFields):
+class BuyerPatch(PatchInput, BuyerFields):
+    """Fields left out keep their value; the agreement dates and the tier reason may be cleared with null; send
+    `[]` to empty the commitments or contacts."""
+
+    clearable = frozenset({"agreement_signed_on", "agreement_review_date", "tier_reason"})
     name: str | None = Field(default=None, min_length=1, max_length=300)
     tier: Tier | None = Field(default=None, description="Upgrade to partner, or downgrade to participant.")
     tier_reason: str | None = Field(default=None, max_length=1000)
@@ -147,7 +151,7 @@ class AlertOut(BaseModel):
     country: str
     category: str
     status: str
-    buyer_ids: list[uuid.UUID]
+    buyer_ids: list[uuid.UUID] = Field(description="Buyers alerted; a buyer sees only itself here.")
     parties: list[str]
-    endpoints: int = Field(description="Webhook endpoints the alert was sent to.")
+    endpoints: int | None = Field(description="Webhook endpoints the alert was sent to (null for a buyer).")
     raised_at: datetime

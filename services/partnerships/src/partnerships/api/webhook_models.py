@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from betterwork_contracts.countries import is_country
 from partnerships.domain.webhooks import SUBSCRIBABLE
@@ -35,7 +35,9 @@ class EndpointIn(StrictInput):
     party: str | None = Field(
         default=None,
         pattern=r"^[a-z][a-z0-9_]{1,63}$",
-        description="Service clients: the zero-tolerance protocol party it is, e.g. `ministry_of_labour`.",
+        description="Service clients: the zero-tolerance protocol party it is, e.g. `ministry_of_labour`. The "
+        "token must hold the scope `zt:receive:<party>:<country>`; alerts come once staff of the country granted "
+        "the party (`POST .../party-grant`).",
     )
 
     @field_validator("country")
@@ -52,6 +54,23 @@ class EndpointPatch(StrictInput):
     description: str | None = Field(default=None, max_length=500)
     enabled: bool | None = Field(
         default=None, description="true: deliver again (clears the failure count); false: stop delivering."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_only_for_description(cls, data: Any) -> Any:
+        """`description: null` clears it; a null url, event types or switch means nothing and is refused."""
+        if isinstance(data, dict):
+            nulls = sorted(k for k in ("url", "event_types", "enabled") if k in data and data[k] is None)
+            if nulls:
+                raise ValueError(f"{', '.join(nulls)} cannot be null; leave the field out to keep it")
+        return data
+
+
+class PartyGrantIn(StrictInput):
+    party: str = Field(
+        pattern=r"^[a-z][a-z0-9_]{1,63}$",
+        description="The zero-tolerance protocol party whose alerts this service client's endpoint receives.",
     )
 
 
@@ -77,6 +96,10 @@ class EndpointOut(BaseModel):
     created_at: datetime
     created_by: str
     updated_at: datetime
+    party_granted_by: str | None = Field(default=None, description="Staff who granted the endpoint its party.")
+    party_granted_at: datetime | None = Field(
+        default=None, description="When; alerts by party reach a service client's endpoint only after it."
+    )
 
 
 class EndpointWithSecret(EndpointOut):

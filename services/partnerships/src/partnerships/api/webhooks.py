@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from partnerships.adapters.webhook_sender import WebhookSender
 from partnerships.api.webhook_models import (
@@ -25,6 +25,7 @@ from partnerships.api.webhook_models import (
     EndpointWithSecret,
     MessageOut,
     MessageStatus,
+    PartyGrantIn,
     Redelivery,
     RotateIn,
 )
@@ -32,13 +33,17 @@ from partnerships.domain.endpoints import Endpoint
 from partnerships.service import endpoints
 from partnerships.settings import PartnershipsSettings
 from servicekit.auth import Principal, Role
-from servicekit.edge import DatabaseDep, UnitOfWorkDep, principal_with, settings_of
+from servicekit.edge import DatabaseDep, StaffPrincipal, UnitOfWorkDep, principal_with_scope, settings_of
 from servicekit.errors import PROBLEM_RESPONSES
+from servicekit.limits import per_client_rate_limit
 from servicekit.pagination import Page, PageQuery
 
 router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES)
 
-Subscriber = Annotated[Principal, principal_with(Role.BUYER, Role.SERVICE, Role.STAFF)]
+# Service clients act here only through a `zt:receive:<party>:<country>` scope in their token.
+Subscriber = Annotated[
+    Principal, principal_with_scope(Role.BUYER, Role.SERVICE, Role.STAFF, service_scope="zt:receive:*")
+]
 
 
 def _endpoint(endpoint: Endpoint) -> EndpointOut:
@@ -98,6 +103,17 @@ async def update_webhook_endpoint(
     return _endpoint(endpoint)
 
 
+@router.post(
+    "/v1/webhook-endpoints/{endpoint_id}/party-grant", summary="Grant a service client's endpoint its protocol party"
+)
+async def grant_webhook_party(
+    endpoint_id: uuid.UUID, body: PartyGrantIn, uow: UnitOfWorkDep, staff: StaffPrincipal
+) -> EndpointOut:
+    """Staff of the endpoint's country decide which protocol party (ministry, union, ...) it receives alerts
+    for; until then it receives none by party. Replaces an earlier grant."""
+    return _endpoint(await endpoints.grant_party(uow, principal=staff, endpoint_id=endpoint_id, party=body.party))
+
+
 @router.delete("/v1/webhook-endpoints/{endpoint_id}", status_code=204, summary="Delete a webhook endpoint")
 async def delete_webhook_endpoint(endpoint_id: uuid.UUID, uow: UnitOfWorkDep, principal: Subscriber) -> Response:
     """Deliveries stop and the secrets are erased; the delivery log is kept for the audit trail."""
@@ -139,7 +155,11 @@ async def list_webhook_messages(
     return Page[MessageOut](items=items, next_cursor=cursor)
 
 
-@router.post("/v1/webhook-messages/{message_id}/redeliver", summary="Send a message again now")
+@router.post(
+    "/v1/webhook-messages/{message_id}/redeliver",
+    summary="Send a message again now",
+    dependencies=[Depends(per_client_rate_limit("webhook redelivery", "redelivery_rate_limit"))],
+)
 async def redeliver_webhook_message(
     message_id: uuid.UUID, request: Request, database: DatabaseDep, principal: Subscriber
 ) -> Redelivery:

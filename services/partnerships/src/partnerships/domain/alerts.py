@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,8 +21,13 @@ class Alert:
     status: str
     buyer_ids: list[uuid.UUID]
     parties: list[str]
-    endpoints: int  # webhook endpoints it was sent to
+    endpoints: int | None  # webhook endpoints it was sent to (None: not shown to this reader)
     raised_at: datetime
+
+    def as_seen_by_buyer(self, buyer_id: uuid.UUID) -> Alert:
+        """What one alerted buyer may read: itself among those told, never the other buyers (who buys from
+        whom is confidential), nor how many endpoints were told (that counts the other buyers too)."""
+        return replace(self, buyer_ids=[b for b in self.buyer_ids if b == buyer_id], endpoints=None)
 
     def webhook_data(self) -> dict[str, Any]:
         """What a webhook carries: only what the case event carried, never who else was alerted."""

@@ -36,6 +36,10 @@ class Endpoint:
     created_at: datetime
     created_by: str
     updated_at: datetime
+    # A service client names the party it is; it receives that party's alerts only once staff of its
+    # country granted it (nobody declares a protocol party for themselves).
+    party_granted_by: str | None = None
+    party_granted_at: datetime | None = None
 
     @property
     def signing_secrets(self) -> list[dict[str, datetime | None]]:
@@ -76,6 +80,11 @@ def enabled(endpoint: Endpoint, now: datetime) -> Endpoint:
 
 def disabled(endpoint: Endpoint, reason: str, now: datetime) -> Endpoint:
     return replace(endpoint, status=DISABLED, disabled_at=now, disabled_reason=reason, updated_at=now)
+
+
+def party_granted(endpoint: Endpoint, party: str, subject: str, now: datetime) -> Endpoint:
+    """Staff of the endpoint's country made it this protocol party's receiver."""
+    return replace(endpoint, party=party, party_granted_by=subject, party_granted_at=now, updated_at=now)
 
 
 def deleted(endpoint: Endpoint, subject: str, now: datetime) -> Endpoint:

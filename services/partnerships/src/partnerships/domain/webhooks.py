@@ -303,7 +303,13 @@ class TargetRefused(ValueError):
 MAX_URL_LENGTH = 2000
 _LOCAL_NAMES = ("localhost", "localhost.localdomain")
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa")
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix: the IPv4 address is the last 32 bits
+# Forms that carry an IPv4 address in their last 32 bits: IPv4-compatible (deprecated, RFC 4291) and
+# IPv4-translated (RFC 2765). Packets to them reach the embedded IPv4 address through a translator.
+_LOW32_EMBEDDING = (ipaddress.ip_network("::/96"), ipaddress.ip_network("::ffff:0:0:0/96"))
+# Local-use NAT64 (RFC 8215): the operator picks where the IPv4 address sits, so it cannot be judged.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+DEFAULT_PORTS = (443,)
 
 
 @dataclass(frozen=True)
@@ -317,10 +323,12 @@ class Target:
     is_ip_literal: bool
 
 
-def check_url(url: str, *, allow_private: bool) -> Target:
+def check_url(url: str, *, allow_private: bool, ports: Sequence[int] | None = None) -> Target:
     """Refuse what can never be a public HTTPS receiver; the addresses a name resolves to are judged later.
 
-    With `allow_private` (local runs, tests) plain HTTP and any host are fine.
+    Only `ports` are accepted (443 unless configured), so a webhook cannot probe other services of a public
+    host. With `allow_private` (local runs, tests) plain HTTP, any host and, unless `ports` is given, any
+    port are fine (local receivers listen on high ports).
     """
     if len(url) > MAX_URL_LENGTH:
         raise TargetRefused(f"The URL is longer than {MAX_URL_LENGTH} characters.")
@@ -355,18 +363,23 @@ def check_url(url: str, *, allow_private: bool) -> Target:
         port=port or (443 if scheme == "https" else 80),
         is_ip_literal=literal is not None,
     )
+    allowed = ports if ports is not None else (None if allow_private else DEFAULT_PORTS)
+    if allowed is not None and target.port not in allowed:
+        names = ", ".join(str(p) for p in allowed)
+        raise TargetRefused(f"Port {target.port} is not accepted for webhooks; use {names}.")
     if literal is not None:
         check_addresses(target, [host], allow_private=allow_private)
     return target
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 one stands for (mapped, 6to4, NAT64), which is where packets really go."""
+    """The IPv4 address an IPv6 one stands for (mapped, compatible, translated, 6to4, NAT64), which is where
+    packets really go."""
     if address.ipv4_mapped is not None:
         return address.ipv4_mapped
     if address.sixtofour is not None:
         return address.sixtofour
-    if address in _NAT64:
+    if address in _NAT64 or any(address in net for net in _LOW32_EMBEDDING):
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
@@ -374,8 +387,11 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
 def is_public(address: str) -> bool:
     """A globally routable unicast address: not private, loopback, link-local, shared, reserved or multicast."""
     ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and (embedded := _embedded_ipv4(ip)) is not None:
-        ip = embedded
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _LOCAL_NAT64 or ip.teredo is not None:
+            return False
+        if (embedded := _embedded_ipv4(ip)) is not None:
+            ip = embedded
     return ip.is_global and not ip.is_multicast and not ip.is_unspecified
 
 

@@ -75,5 +75,6 @@ async def list_alerts(uow: UnitOfWork, *, principal: Principal, factory_id: uuid
     if country:
         return await stored_alerts.latest(uow.session, factory_id=factory_id, country=country)
     if buyer:
-        return await stored_alerts.latest(uow.session, factory_id=factory_id, buyer_id=buyer)
+        found = await stored_alerts.latest(uow.session, factory_id=factory_id, buyer_id=buyer)
+        return [alert.as_seen_by_buyer(buyer) for alert in found]
     raise NotFound("No alerts.")

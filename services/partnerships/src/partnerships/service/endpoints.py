@@ -41,7 +41,12 @@ class WebhookUrlRefused(Problem):
 
 async def checked_url(url: str, settings: PartnershipsSettings, resolver: Resolver | None = None) -> str:
     try:
-        await check_target(url, allow_private=settings.webhook_allow_private_targets, resolver=resolver)
+        await check_target(
+            url,
+            allow_private=settings.webhook_allow_private_targets,
+            resolver=resolver,
+            ports=settings.webhook_allowed_ports,
+        )
     except rules.TargetRefused as exc:
         raise WebhookUrlRefused(
             str(exc), title="Webhook URL refused", errors=[{"pointer": "#/body/url", "detail": str(exc)}]
@@ -71,9 +76,14 @@ async def _visible(
     return endpoint
 
 
+def receive_scope(party: str, country: str) -> str:
+    """The token scope that lets a service client receive a protocol party's alerts in a country."""
+    return f"zt:receive:{party}:{country.upper()}"
+
+
 def _owner(principal: Principal, country: str | None, party: str | None) -> tuple[str, str, str | None]:
     """(owner type, owner id, country) of a new endpoint: a buyer's (its organisation's), or a service client's
-    for one protocol party of one country."""
+    for one protocol party of one country, which its token's scopes must cover."""
     if party is not None or country is not None:
         if Role.SERVICE not in principal.roles:
             raise Forbidden("Only service clients register endpoints for a protocol party and country.")
@@ -84,6 +94,8 @@ def _owner(principal: Principal, country: str | None, party: str | None) -> tupl
             raise Problem("A service client's endpoint names the `country` whose alerts it takes.", status=422)
         if principal.country and principal.country != country and not principal.is_admin:
             raise Forbidden(f"The token is for {principal.country}; it cannot subscribe to {country}.")
+        if not principal.is_admin and not principal.has_scopes(receive_scope(party, country)):
+            raise Forbidden(f"The token lacks the scope {receive_scope(party, country)}.")
         return SERVICE_OWNER, principal.subject, country
     if Role.BUYER in principal.roles:
         buyer = buyer_of(principal)
@@ -111,6 +123,13 @@ async def register_endpoint(
     """A buyer's endpoint, or a service client's; returns it and its signing secret, shown this once only."""
     owner_type, owner_id, country = _owner(principal, country, party)
     url = await checked_url(url, settings, resolver)
+    endpoints = EndpointRepository(uow.session)
+    held = await endpoints.count_live(owner_type, owner_id)  # counted under a lock per owner
+    if held >= settings.webhook_endpoints_per_owner:
+        raise Conflict(
+            f"This owner already has {held} webhook endpoints, the most allowed; delete one first.",
+            limit=settings.webhook_endpoints_per_owner,
+        )
     now = datetime.now(UTC)
     signing, secret = rules.first_secret(now)
     endpoint = states.new_endpoint(
@@ -118,9 +137,8 @@ async def register_endpoint(
         event_types=event_types, secrets=[s.to_json(secret_box(settings)) for s in signing],
         subject=principal.subject, now=now,
     )  # fmt: skip
-    endpoints = EndpointRepository(uow.session)
     await endpoints.add(endpoint)
-    await endpoints.audit(principal, "webhook_endpoint.registered", endpoint.id, {"url": url})
+    await endpoints.audit(principal, "webhook_endpoint.registered", endpoint.id, {"url": url}, endpoint.country)
     await uow.commit()
     return endpoint, secret
 
@@ -170,9 +188,35 @@ async def update_endpoint(
         await delivery_queue.skip_pending(uow.session, [endpoint_id])
     await endpoints.save(changed)
     details = {k: v for k, v in changes.items() if k != "description"}
-    await endpoints.audit(principal, "webhook_endpoint.changed", endpoint_id, details)
+    await endpoints.audit(principal, "webhook_endpoint.changed", endpoint_id, details, endpoint.country)
     await uow.commit()
     return changed
+
+
+async def grant_party(uow: UnitOfWork, *, principal: Principal, endpoint_id: uuid.UUID, party: str) -> Endpoint:
+    """Staff of the endpoint's country make a service client's endpoint the receiver of a protocol party.
+
+    The service client cannot grant it to itself; whoever else may not see the endpoint gets 404.
+    """
+    endpoints = EndpointRepository(uow.session)
+    endpoint = await _visible(endpoints, principal, endpoint_id, lock=True)
+    if not (principal.is_admin or (endpoint.country is not None and principal.is_staff_of(endpoint.country))):
+        if _owns(principal, endpoint) or Role.STAFF in principal.roles:
+            raise Forbidden(f"Only staff of {endpoint.country or 'its country'} grant an endpoint its party.")
+        raise NotFound(f"No webhook endpoint {endpoint_id}.")
+    if endpoint.owner_type != SERVICE_OWNER:
+        raise Conflict("Only service clients' endpoints receive alerts by protocol party.")
+    granted = states.party_granted(endpoint, party, principal.subject, datetime.now(UTC))
+    await endpoints.save(granted)
+    await endpoints.audit(
+        principal,
+        "webhook_endpoint.party_granted",
+        endpoint_id,
+        {"party": party, "previous": endpoint.party},
+        endpoint.country,
+    )
+    await uow.commit()
+    return granted
 
 
 async def delete_endpoint(uow: UnitOfWork, *, principal: Principal, endpoint_id: uuid.UUID) -> None:
@@ -186,7 +230,7 @@ async def delete_endpoint(uow: UnitOfWork, *, principal: Principal, endpoint_id:
     _check_owner(principal, endpoint, "delete it")
     await endpoints.save(states.deleted(endpoint, principal.subject, datetime.now(UTC)))
     await delivery_queue.skip_pending(uow.session, [endpoint_id])
-    await endpoints.audit(principal, "webhook_endpoint.deleted", endpoint_id, {"url": endpoint.url})
+    await endpoints.audit(principal, "webhook_endpoint.deleted", endpoint_id, {"url": endpoint.url}, endpoint.country)
     await uow.commit()
 
 
@@ -209,7 +253,7 @@ async def rotate_secret(
     rotated = replace(endpoint, secrets=[s.to_json(box) for s in signing], updated_at=now)
     await endpoints.save(rotated)
     details = {"overlap_hours": overlap.total_seconds() / 3600}
-    await endpoints.audit(principal, "webhook_endpoint.secret_rotated", endpoint_id, details)
+    await endpoints.audit(principal, "webhook_endpoint.secret_rotated", endpoint_id, details, endpoint.country)
     await uow.commit()
     return rotated, secret
 
@@ -264,7 +308,9 @@ async def redeliver(
     async with database.unit_of_work() as uow:
         await record_attempts(uow.session, [attempt], disable_after=sender.settings.webhook_disable_after)
         details = {"message_id": str(message_id), "status_code": outcome.status_code, "error": outcome.error}
-        await EndpointRepository(uow.session).audit(principal, "webhook_message.redelivered", endpoint.id, details)
+        await EndpointRepository(uow.session).audit(
+            principal, "webhook_message.redelivered", endpoint.id, details, endpoint.country
+        )
         await uow.commit()
         after = await delivery_queue.load(uow.session, message_id)
         assert after is not None

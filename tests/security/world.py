@@ -1,0 +1,328 @@
+"""One country programme's worth of objects in every service, made through each service's own API.
+
+The authorization matrix builds three: a KH world whose callers ask, a VN world that is foreign to them, and a
+second KH world that the "own" writes may change freely (so a write never disturbs a read cell).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib.resources import files
+from typing import Any
+
+import httpx
+import yaml
+
+from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit import assessments as assessments_kit
+from devstack.testkit import invoicing as invoicing_kit
+from devstack.testkit import partnerships as partnerships_kit
+from devstack.testkit.access import as_role, factory, service, staff, team_leader
+from devstack.testkit.database import connect_as
+from devstack.testkit.registry import enrolled_factory, new_factory, random_word, registered_factory
+from servicekit.auth import Role
+
+SERVICES = ("registry", "assessments", "partnerships", "invoicing", "advisory", "transparency")
+QUIET = {"relay_enabled": False, "consumer_enabled": False}
+# Settings a service needs to run in process beside the others without background work.
+SETTINGS: dict[str, dict[str, Any]] = {
+    "registry": {"import_poll_s": 0.2},
+    "partnerships": {"webhook_allow_private_targets": True, "webhook_worker_enabled": False, "webhook_timeout_s": 1},
+    "invoicing": {"overdue_sweep_enabled": False},
+}
+# Matching that sends any near name to a person: how the matrix gets a review item without depending on scores.
+REVIEW_EVERYTHING = {"match_thresholds": {"*": {"link": 100, "review": 1}}}
+SCOPES = ("invoicing:finance", "slcp:read", "slcp:write")
+
+
+@dataclass
+class Platform:
+    """The six services in process, one client each, plus a registry that reviews every near match."""
+
+    test_platform: TestPlatform
+    clients: dict[str, httpx.AsyncClient]
+    reviewing_registry: httpx.AsyncClient
+
+
+@contextlib.asynccontextmanager
+async def running(test_platform: TestPlatform, prefix: str) -> AsyncIterator[Platform]:
+    async with contextlib.AsyncExitStack() as stack:
+        clients = {}
+        for name in SERVICES:
+            settings = {**QUIET, **SETTINGS.get(name, {}), "kafka_topic_prefix": prefix}
+            clients[name] = await stack.enter_async_context(serve_in_process(test_platform.app(name, **settings)))
+        reviewing = await stack.enter_async_context(
+            serve_in_process(test_platform.app("registry", **QUIET, **REVIEW_EVERYTHING, kafka_topic_prefix=prefix))
+        )
+        yield Platform(test_platform, clients, reviewing)
+
+
+@dataclass
+class World:
+    """Ids of one programme's objects, by kind (`factory`, `assessment`, `buyer`, ...), and its country."""
+
+    country: str
+    ids: dict[str, str] = field(default_factory=dict)
+
+    def fake(self) -> World:
+        """The same world with every object id replaced by one that exists nowhere."""
+
+        def nowhere(value: str) -> str:  # integer ids (wallet entries) get an integer that was never issued
+            return str(2**31 - 7) if value.isdigit() else str(uuid.uuid4())
+
+        return World(self.country, {k: nowhere(v) for k, v in self.ids.items()} | {"slcp_facility": random_word(12)})
+
+    def __getitem__(self, kind: str) -> str:
+        return self.ids[kind]
+
+
+def headers(platform: TestPlatform, role: str, world: World) -> dict[str, str]:
+    """Headers of a caller of `role` belonging to `world` (its staff, its factory, its buyer, ...)."""
+    if role == "staff":
+        return as_role(platform, Role.STAFF, country=world.country, scopes=list(SCOPES), subject="ea-matrix")
+    if role == "factory":
+        return factory(platform, world["factory"], world.country)
+    if role == "buyer":
+        return as_role(platform, Role.BUYER, organisation_id=world["buyer"], subject="brand-matrix")
+    if role == "service":
+        return service(platform, *SCOPES, country=world.country)
+    if role == "constituent":
+        return as_role(platform, Role.CONSTITUENT, country=world.country, subject="union-matrix")
+    if role == "admin":
+        return as_role(platform, Role.ADMIN, subject="platform-admin")
+    if role == "anonymous":
+        return {}
+    raise ValueError(role)
+
+
+def tool_document(country: str) -> str:
+    """The shipped tool as the tool of `country`, under a label no other test uses."""
+    tool = assessments_kit.kh_tool()
+    tool.update(country=country, label=f"{country} garment matrix {random_word(6)}", effective_from=date(2020, 1, 1))
+    return yaml.safe_dump(tool, allow_unicode=True)
+
+
+async def published_tool(client: httpx.AsyncClient, headers_: dict[str, str], country: str) -> str:
+    """A published tool version of `country` (the current one of its sector when none was published yet)."""
+    imported = await client.post(
+        "/v1/tools", content=tool_document(country), headers={**headers_, "Content-Type": "application/yaml"}
+    )
+    assert imported.status_code == 201, imported.text
+    tool_id: str = imported.json()["id"]
+    published = await client.post(f"/v1/tools/{tool_id}/publish", headers=headers_)
+    assert published.status_code == 200, published.text
+    return tool_id
+
+
+async def build(p: Platform, country: str) -> World:
+    """Every kind of object the six APIs address by id, in `country`, made as their users would make them."""
+    tp, c = p.test_platform, p.clients
+    world = World(country)
+    as_staff = headers(tp, "staff", world)
+
+    # registry: an active factory, a second one (to merge), a change proposal, a review item, a list import
+    record = await enrolled_factory(c["registry"], as_staff, country=country)
+    world.ids["factory"] = record["id"]
+    world.ids["factory2"] = (await registered_factory(c["registry"], as_staff, country=country))["id"]
+    proposed = await c["registry"].post(
+        f"/v1/factories/{record['id']}/change-proposals",
+        json={"name": f"{record['name']} Ltd"},
+        headers=headers(tp, "factory", world),
+    )
+    assert proposed.status_code == 201, proposed.text
+    world.ids["proposal"] = proposed.json()["id"]
+    near = new_factory(record["name"], country=country, exact_name=True)
+    reviewed = await p.reviewing_registry.post("/v1/factories", json=near, headers=as_staff)
+    assert reviewed.status_code == 202, reviewed.text
+    world.ids["review"] = reviewed.json()["review_id"]
+    csv = f"country,name,address\n{country},{random_word()} Garment,Plot 9 {random_word()} Road\n"
+    uploaded = await c["registry"].post(
+        "/v1/factory-imports", content=csv, headers={**as_staff, "Content-Type": "text/csv"}
+    )
+    assert uploaded.status_code in (201, 202), uploaded.text
+    world.ids["registry_import"] = uploaded.json()["id"]
+
+    # assessments: the factory in its read model, a tool of the country, a released assessment, a case, SLCP
+    facility = f"SLCP-{random_word(8)}"
+    world.ids["slcp_facility"] = facility
+    fid = uuid.UUID(record["id"])
+    await assessments_kit.known_factory(tp, country=country, slcp_facility_id=facility, factory_id=fid)
+    world.ids["tool"] = await published_tool(c["assessments"], as_staff, country)
+    checker = team_leader(tp, country)
+    released = await assessments_kit.released_assessment(c["assessments"], as_staff, fid, checker=checker)
+    world.ids["assessment"] = released["id"]
+    protocol = await c["assessments"].put(
+        "/v1/zero-tolerance-protocol",
+        content=protocol_document(country),
+        headers={**as_staff, "Content-Type": "application/yaml"},
+    )
+    assert protocol.status_code in (200, 201), protocol.text
+    case = await c["assessments"].post(
+        "/v1/zero-tolerance-cases",
+        json={"factory_id": record["id"], "category": "forced_labour", "source": "hotline", "details": "locked exit"},
+        headers=as_staff,
+    )
+    assert case.status_code == 201, case.text
+    world.ids["case"] = case.json()["id"]
+    referred = await c["assessments"].post(
+        f"/v1/zero-tolerance-cases/{world['case']}/referrals",
+        json={"party": "ministry_of_labour", "channel": "email"},
+        headers=as_staff,
+    )
+    assert referred.status_code == 201, referred.text
+    world.ids["referral"] = referred.json()["id"]
+    # finalised (the factory waives its comment period), then a correction proposed by staff
+    commented = await assessments_kit.move(c["assessments"], as_staff, world["assessment"], "comment_period")
+    assert commented.status_code == 200, commented.text
+    waived = await c["assessments"].post(
+        f"/v1/assessments/{world['assessment']}/comment-period/waiver", headers=headers(tp, "factory", world)
+    )
+    assert waived.status_code == 200, waived.text
+    proposed_revision = await c["assessments"].post(
+        f"/v1/assessments/{world['assessment']}/findings/KH-CL-01/revisions",
+        json={"result": "non_compliant", "reason": "new evidence"},
+        headers=as_staff,
+    )
+    assert proposed_revision.status_code == 201, proposed_revision.text
+    world.ids["revision_proposal"] = proposed_revision.json()["id"]
+    imported = await c["assessments"].post("/v1/slcp/imports", json=slcp_document(facility), headers=as_staff)
+    assert imported.status_code == 201, imported.text
+    world.ids["slcp_import"] = imported.json()["id"]
+
+    # partnerships: a buyer linked to the factory with consent and an entitlement, its webhook endpoint, a message
+    await partnerships_kit.known_factory(tp, country, factory_id=fid)
+    linked = await partnerships_kit.linked_buyer(c["partnerships"], tp, fid, country=country)
+    world.ids["buyer"] = str(linked.buyer_id)
+    world.ids["link"] = linked.link["id"]
+    world.ids["consent"] = linked.consent["id"]
+    as_buyer = headers(tp, "buyer", world)
+    endpoint = await c["partnerships"].post(
+        "/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook", "event_types": ["*"]}, headers=as_buyer
+    )
+    assert endpoint.status_code == 201, endpoint.text
+    world.ids["endpoint"] = endpoint.json()["id"]
+    world.ids["message"] = await failed_message(tp, uuid.UUID(world["endpoint"]))
+
+    # invoicing: the factory in its read model, the country's price list, an invoice, credits bought and spent
+    await invoicing_kit.known_factory(tp, country=country, factory_id=fid)
+    finance = headers(tp, "staff", world)
+    await invoicing_kit.price_list(c["invoicing"], finance, country)
+    invoice = await c["invoicing"].post(
+        "/v1/invoices",
+        json={
+            "country": country,
+            "customer_kind": "factory",
+            "customer_id": record["id"],
+            "lines": [{"service": "advisory_day", "quantity": 1}],
+        },
+        headers=finance,
+    )
+    assert invoice.status_code == 201, invoice.text
+    world.ids["invoice"] = invoice.json()["id"]
+    issued = await c["invoicing"].post(f"/v1/invoices/{world['invoice']}/issue", headers=finance)
+    assert issued.status_code == 200, issued.text
+    await invoicing_kit.paid_credits(c["invoicing"], tp, linked.buyer_id, 2, country=country)
+    spent = await c["invoicing"].post(
+        "/v1/wallet/spends", json={"factory_id": record["id"], "cycle": 1}, headers=as_buyer
+    )
+    assert spent.status_code == 201, spent.text
+    world.ids["entry"] = spent.json()["entry_id"]
+
+    # advisory: the factory in its read model, an improvement plan with a self-diagnosed item, a committee member
+    await advisory_factory(tp, fid, country)
+    plan = await c["advisory"].post(
+        "/v1/improvement-plans", json={"factory_id": record["id"], "cycle": 1}, headers=as_staff
+    )
+    assert plan.status_code == 201, plan.text
+    world.ids["improvement_plan"] = plan.json()["id"]
+    as_factory = headers(tp, "factory", world)
+    item = await c["advisory"].post(
+        f"/v1/improvement-plans/{world['improvement_plan']}/items",
+        json={"title": "Blocked fire exit on floor 2", "owner": "Safety officer"},
+        headers=as_factory,
+    )
+    assert item.status_code == 201, item.text
+    world.ids["improvement_item"] = item.json()["id"]
+    evidence = await c["advisory"].post(
+        f"/v1/improvement-items/{world['improvement_item']}/evidence",
+        json={"file_name": "exit.png", "content_type": "image/png", "content_base64": "aGVsbG8="},
+        headers=as_factory,
+    )
+    assert evidence.status_code == 201, evidence.text
+    world.ids["evidence"] = evidence.json()["id"]
+    member = await c["advisory"].post(
+        f"/v1/factories/{record['id']}/committee/members",
+        json={
+            "display_name": f"Worker {random_word(4)}",
+            "side": "worker",
+            "selection": "elected",
+            "sex": "female",
+            "role": "member",
+            "term_start": "2026-01-05",
+        },
+        headers=as_factory,
+    )
+    assert member.status_code == 201, member.text
+    world.ids["committee_member"] = member.json()["id"]
+    world.ids = {kind: str(value) for kind, value in world.ids.items()}
+    return world
+
+
+async def advisory_factory(platform: TestPlatform, factory_id: uuid.UUID, country: str) -> None:
+    """The factory as the registry's events leave it in advisory's read model."""
+    conn = await connect_as(platform, "advisory")
+    try:
+        await conn.execute(
+            "INSERT INTO advisory.factory_ref"
+            " (factory_id, version, name, country, status, workers_total, workers_women, workers_men)"
+            " VALUES ($1, 3, $2, $3, 'active', 1000, 600, 400)",
+            factory_id,
+            f"Factory {factory_id.hex[:6]}",
+            country,
+        )
+    finally:
+        await conn.close()
+
+
+def protocol_document(country: str) -> str:
+    """The shipped zero-tolerance protocol, as `country`'s."""
+    text = files("assessments").joinpath("data", "zt_protocol_kh.yaml").read_text(encoding="utf-8")
+    return text.replace("\ncountry: KH\n", f"\ncountry: {country}\n")
+
+
+def slcp_document(facility: str) -> dict[str, Any]:
+    mapped = [q for q in assessments_kit.kh_tool()["questions"] if q.get("slcp")]
+    return {
+        "format": "betterwork-slcp/1",
+        "assessment_id": f"SLCP-{uuid.uuid4().hex[:8]}",
+        "facility_id": facility,
+        "status": "ASC",
+        "status_date": "2026-10-01",
+        "answers": [{"question_id": mapped[0]["slcp"][0], "answer": "Yes", "finding": "compliant"}],
+    }
+
+
+async def failed_message(platform: TestPlatform, endpoint_id: uuid.UUID) -> str:
+    """A webhook message the endpoint failed to take, as the delivery worker leaves it (no receiver needed)."""
+    message_id = uuid.uuid4()
+    now = datetime.now(UTC)
+    conn = await connect_as(platform, "partnerships")
+    try:
+        await conn.execute(
+            "INSERT INTO partnerships.webhook_message"
+            " (id, endpoint_id, event_type, body, status, attempts, next_attempt_at, created_at, last_error)"
+            " VALUES ($1, $2, 'alert.raised', '{}', 'failed', 8, NULL, $3, 'connection refused')",
+            message_id,
+            endpoint_id,
+            now,
+        )
+    finally:
+        await conn.close()
+    return str(message_id)
+
+
+__all__ = ["SERVICES", "Platform", "World", "build", "headers", "running", "slcp_document", "staff"]
