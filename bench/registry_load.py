@@ -72,7 +72,7 @@ async def seed(platform: LocalPlatform, count: int) -> list[str]:
                 await uow.commit()
         conn = await platform.admin_connection()
         try:
-            await conn.execute("ANALYZE registry.factory; ANALYZE registry.factory_name")
+            await conn.execute("ANALYZE registry.factory; ANALYZE registry.factory_name; ANALYZE registry.factory_key")
         finally:
             await conn.close()
     finally:

@@ -98,6 +98,16 @@ def test_blank_name_or_address_is_refused() -> None:
         _factory(name="   ")
     with pytest.raises(FactoryRuleError, match="address"):
         _factory(address="")
+    for no_name in ("---", "\u0301", "& ."):  # nothing matching or search could file it under
+        with pytest.raises(FactoryRuleError, match="letter or a digit"):
+            _factory(name=no_name)
+
+
+def test_joined_via_sent_as_null_is_self_on_registration_and_cannot_be_cleared() -> None:
+    factory, event = _factory(joined_via=None)  # was a 500: the event read `.value` of None
+    assert factory.joined_via.value == "self" and event.profile.joined_via == "self"
+    with pytest.raises(FactoryRuleError, match="joined_via"):
+        update(factory, values={"joined_via": None}, now=LATER)
 
 
 def test_an_unknown_country_is_refused() -> None:

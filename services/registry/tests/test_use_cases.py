@@ -49,6 +49,7 @@ class FakeFactories:
         factory_id: uuid.UUID,
         reason: str | None = None,
         details: dict[str, Any] | None = None,
+        country: str | None = None,
     ) -> None:
         self.audits.append((action, factory_id))
 

@@ -27,7 +27,7 @@ from registry.adapters.tables import (
 )
 from registry.domain.enrolment import StatusChange, SuspensionReason
 from registry.domain.factory import EXTERNAL_ID_FIELDS, Factory
-from registry.domain.matching import Candidate, blocking_keys, normalise_name
+from registry.domain.matching import Candidate, normalise_name, search_keys
 from servicekit.audit import record_audit
 from servicekit.auth import Principal
 from servicekit.database import Database
@@ -60,10 +60,22 @@ async def insert_factories(session: AsyncSession, factories: Sequence[Factory]) 
     if not factories:
         return
     await session.execute(insert(FACTORY), [factory_values(f) for f in factories])
-    await session.execute(
-        insert(NAMES),
+    await _insert_rows(
+        session,
+        NAMES,
         [{"factory_id": f.id, "name_key": k, "country": f.country} for f in factories for k in name_keys(f)],
     )
+    await _insert_rows(  # filed for candidate search (before, only a change of names filed them)
+        session,
+        KEYS,
+        [{"factory_id": f.id, "key": k, "country": f.country} for f in factories for k in blocking_keys_of(f)],
+    )
+
+
+async def _insert_rows(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows`, if any: an empty list would insert one row of defaults (a name with no key, say "& Co")."""
+    if rows:
+        await session.execute(insert(table), rows)
 
 
 async def save(session: AsyncSession, factory: Factory, *, names_changed: bool) -> None:
@@ -75,12 +87,14 @@ async def save(session: AsyncSession, factory: Factory, *, names_changed: bool) 
         await session.execute(delete(NAMES).where(NAMES.c.factory_id == factory.id))
         await session.execute(delete(KEYS).where(KEYS.c.factory_id == factory.id))
         if factory.merged_into is None:  # a merged record is no candidate any more
-            await session.execute(
-                insert(NAMES),
+            await _insert_rows(
+                session,
+                NAMES,
                 [{"factory_id": factory.id, "name_key": k, "country": factory.country} for k in name_keys(factory)],
             )
-            await session.execute(
-                insert(KEYS),
+            await _insert_rows(
+                session,
+                KEYS,
                 [{"factory_id": factory.id, "key": k, "country": factory.country} for k in blocking_keys_of(factory)],
             )
 
@@ -99,6 +113,26 @@ async def holder_of_external_id(
     return (await session.execute(stmt.limit(1))).scalar()
 
 
+async def exact_key_holder(session: AsyncSession, field: str, value: str, country: str) -> uuid.UUID | None:
+    """For matching: the one live factory of `country` carrying an external id (its own or gained by a merge).
+
+    Every exact key is looked up within the country, as a name is: an OS ID or customs entry held by a factory of
+    another country says nothing about this one. A key two factories of the country share (a customs entry covering
+    two units) decides nothing: None, and name and address decide."""
+    column = FACTORY.c[field]
+    stmt = (
+        select(FACTORY.c.id)
+        .where(
+            FACTORY.c.country == country,
+            or_(column == value, FACTORY.c.former_external_ids.contains([[field, value]])),
+            FACTORY.c.merged_into.is_(None),
+        )
+        .limit(2)
+    )
+    holders = (await session.execute(stmt)).scalars().all()
+    return holders[0] if len(holders) == 1 else None
+
+
 async def external_id_conflicts(session: AsyncSession, factory: Factory) -> dict[str, uuid.UUID]:
     """External ids of `factory` that another live factory already carries: {field: that factory's id}."""
     found = {}
@@ -111,37 +145,43 @@ async def external_id_conflicts(session: AsyncSession, factory: Factory) -> dict
     return found
 
 
-# Candidates: the factories filed under the query's blocking keys, skipping keys with `cap` or more factories
-# (a word half the registry shares tells nothing), ranked by trigram similarity of their nearest name, plus any
-# factory with exactly the query's cleaned name. Reads a few hundred index entries at 100,000 factories.
+# Candidates: the factories filed under the query's keys (names and address, `domain.matching.search_keys`),
+# skipping keys with `cap` or more factories of the country (a key half the registry shares tells nothing), ranked
+# by the keys they share, each weighing 1 / its factory count (a rare key says more), plus any factory with exactly
+# the query's cleaned name, ranked first. bench/matching_quality.py runs the same search in memory.
 _CANDIDATES = text(
     """WITH q AS (SELECT DISTINCT unnest(CAST(:keys AS text[])) AS key),
        postings AS (
          SELECT q.key, p.factory_id FROM q CROSS JOIN LATERAL (
            SELECT k.factory_id FROM registry.factory_key k
            WHERE k.country = :country AND k.key = q.key LIMIT :cap) p),
-       usable AS (SELECT key FROM postings GROUP BY key HAVING count(*) < :cap),
-       found AS (
-         SELECT DISTINCT p.factory_id FROM postings p JOIN usable USING (key)
-         UNION
-         SELECT n.factory_id FROM registry.factory_name n WHERE n.country = :country AND n.name_key = :name_key),
+       usable AS (SELECT key, count(*) AS df FROM postings GROUP BY key HAVING count(*) < :cap),
+       hits AS (
+         SELECT p.factory_id, 1.0 / u.df AS weight FROM postings p JOIN usable u USING (key)
+         UNION ALL
+         SELECT n.factory_id, :exact_weight FROM registry.factory_name n
+         WHERE n.country = :country AND n.name_key = :name_key),
        ranked AS (
-         SELECT n.factory_id, max(similarity(n.name_key, :name_key)) AS nearness
-         FROM found JOIN registry.factory_name n ON n.factory_id = found.factory_id
-         GROUP BY n.factory_id ORDER BY nearness DESC LIMIT :limit)
+         SELECT factory_id, sum(weight) AS weight FROM hits
+         GROUP BY factory_id ORDER BY weight DESC, factory_id LIMIT :limit)
        SELECT f.id, f.name, f.address, f.country, f.local_name, f.aliases
        FROM ranked JOIN registry.factory f ON f.id = ranked.factory_id
-       WHERE f.merged_into IS NULL"""
+       WHERE f.merged_into IS NULL
+       ORDER BY ranked.weight DESC, f.id"""
 )
-KEY_CAP = 1000  # a key filed under this many factories of a country is too common to search by
+KEY_CAP = 300  # a key filed under this many factories of a country is too common to search by
+EXACT_NAME_WEIGHT = 1000.0  # the same cleaned name outranks any number of shared keys
 
 
-async def candidates(session: AsyncSession, *, country: str, name: str, limit: int) -> list[Candidate]:
-    """Factories of `country` that could be `name`: sharing a blocking key, nearest names first."""
+async def candidates(
+    session: AsyncSession, *, country: str, name: str, limit: int, address: str | None = None
+) -> list[Candidate]:
+    """Factories of `country` that could be `name` at `address`: sharing a key, most and rarest keys first."""
     params = {
         "country": country,
-        "keys": list(blocking_keys(name)),
+        "keys": list(search_keys(name, address)),
         "name_key": normalise_name(name),
+        "exact_weight": EXACT_NAME_WEIGHT,
         "cap": KEY_CAP,
         "limit": limit,
     }
@@ -283,8 +323,10 @@ class FactoryRepository:
         factory_id: uuid.UUID,
         reason: str | None = None,
         details: dict[str, Any] | None = None,
+        country: str | None = None,
     ) -> None:
-        """An audit row about the factory, in the same transaction as the change."""
+        """An audit row about the factory, in the same transaction as the change; `country` (the factory's)
+        decides who reads it back."""
         await record_audit(
             self.session,
             schema=SCHEMA,
@@ -294,6 +336,7 @@ class FactoryRepository:
             entity_id=str(factory_id),
             reason=reason,
             details=details,
+            country=country,
         )
 
 

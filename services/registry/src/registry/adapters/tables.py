@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from registry.domain.enrolment import JoinedVia, Status
 from registry.domain.factory import Contact, Factory, FactoryType, Ownership, Sector
-from registry.domain.matching import blocking_keys, normalise_address, normalise_name
+from registry.domain.matching import normalise_address, normalise_name, search_keys
 
 SCHEMA = "registry"
 
@@ -142,8 +142,8 @@ class FactoryKeyRow(SQLModel, table=True):
 
 
 def blocking_keys_of(factory: Factory) -> list[str]:
-    """Every blocking key of every name of the factory."""
-    return sorted({key for name in factory.names for key in blocking_keys(name)})
+    """Every key the factory is filed under for candidate search: those of each of its names, and its address's."""
+    return sorted({key for name in factory.names for key in search_keys(name, factory.address)})
 
 
 class StatusChangeRow(SQLModel, table=True):
@@ -183,6 +183,7 @@ class MatchReviewRow(SQLModel, table=True):
     decided_by: str | None = None
     decision_note: str | None = None
     factory_id: uuid.UUID | None = None
+    explanation: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))  # why the score (matching)
 
 
 class ChangeProposalRow(SQLModel, table=True):

@@ -11,6 +11,7 @@ from registry.api.schemas import ImportJob
 from registry.service import imports
 from registry.service.import_worker import ImportWorker
 from registry.settings import RegistrySettings
+from servicekit.downloads import content_disposition
 from servicekit.edge import StaffPrincipal, UnitOfWorkDep, settings_of
 from servicekit.errors import PROBLEM_RESPONSES, BadRequest
 from servicekit.pagination import Page, PageQuery
@@ -24,6 +25,7 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
     "",
     status_code=202,
     summary="Upload a factory list (CSV)",
+    max_body_size=MAX_UPLOAD_BYTES,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -95,5 +97,5 @@ async def import_results(import_id: uuid.UUID, uow: UnitOfWorkDep, staff: StaffP
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="factory-import-{import_id}-results.csv"'},
+        headers={"Content-Disposition": content_disposition(f"factory-import-{import_id}-results.csv")},
     )

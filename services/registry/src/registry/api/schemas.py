@@ -28,10 +28,11 @@ Name = Annotated[str, Field(min_length=1, max_length=300)]
 class Workforce(StrictInput):
     """Always sex-disaggregated: women plus men equal the total when all three are given."""
 
-    total: int | None = Field(default=None, ge=0, le=1_000_000)
-    women: int | None = Field(default=None, ge=0, le=1_000_000)
-    men: int | None = Field(default=None, ge=0, le=1_000_000)
-    migrants: int | None = Field(default=None, ge=0, le=1_000_000)
+    # strict: `false` is not a head count (lax parsing would read it as 0)
+    total: int | None = Field(default=None, ge=0, le=1_000_000, strict=True)
+    women: int | None = Field(default=None, ge=0, le=1_000_000, strict=True)
+    men: int | None = Field(default=None, ge=0, le=1_000_000, strict=True)
+    migrants: int | None = Field(default=None, ge=0, le=1_000_000, strict=True)
 
     @model_validator(mode="after")
     def _adds_up(self) -> Workforce:
@@ -43,8 +44,8 @@ class Workforce(StrictInput):
 
 
 class Location(StrictInput):
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
+    latitude: float = Field(ge=-90, le=90, strict=True)
+    longitude: float = Field(ge=-180, le=180, strict=True)
 
 
 class ExternalIds(StrictInput):
@@ -93,8 +94,10 @@ class _ProfileFields(StrictInput):
     ownership: Ownership | None = None
     investor_country: str | None = Field(default=None, description="Investor nationality, ISO 3166-1 alpha-2.")
     workforce: Workforce | None = None
-    union_present: bool | None = None
-    committee_present: bool | None = Field(default=None, description="A bipartite committee (PICC) exists.")
+    union_present: bool | None = Field(default=None, strict=True)
+    committee_present: bool | None = Field(
+        default=None, description="A bipartite committee (PICC) exists.", strict=True
+    )
     external_ids: ExternalIds | None = None
     contacts: list[ContactIn] | None = Field(default=None, max_length=20, description="Private: staff and the factory.")
     joined_via: JoinedVia | None = Field(default=None, description="How it came to the programme (default self).")
@@ -321,6 +324,18 @@ class MergeIn(StrictInput):
 # ---- review items and change proposals ------------------------------------------------------------------------
 
 
+class MatchExplanationOut(BaseModel):
+    """Why a submission scored as it did against the candidate: what agreed and what differed."""
+
+    score: float
+    exact: bool
+    name: float | None = Field(default=None, description="Similarity of the names, 0..100 (best of the candidate's).")
+    address: float | None = Field(default=None, description="Similarity of the addresses, 0..100 (40: one missing).")
+    name_compared: str | None = Field(default=None, description="The candidate's name that compared best, cleaned.")
+    conflict: bool = Field(default=False, description="A unit number, product line or site contradicts.")
+    notes: list[str] = Field(description="What agreed or differed beyond the two similarities.")
+
+
 class ReviewOut(BaseModel):
     id: uuid.UUID
     country: str
@@ -329,6 +344,9 @@ class ReviewOut(BaseModel):
     candidate_id: uuid.UUID = Field(description="The existing factory it may be.")
     score: float
     alternatives: list[dict[str, Any]] = Field(description="Other candidates above the review threshold.")
+    explanation: MatchExplanationOut | None = Field(
+        default=None, description="Why the score: similarity of name and address, what agreed and differed."
+    )
     source: Literal["api", "import"]
     import_job_id: uuid.UUID | None
     import_line: int | None

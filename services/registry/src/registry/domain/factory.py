@@ -225,7 +225,9 @@ def _clean_values(values: Mapping[str, Any]) -> dict[str, Any]:
             value = FactoryType(value)
         elif key == "ownership" and value is not None:
             value = Ownership(value)
-        elif key == "joined_via" and value is not None:
+        elif key == "joined_via":
+            if value is None:  # every factory came some way; registration reads no value as "self"
+                raise FactoryRuleError("joined_via cannot be empty", "joined_via")
             value = JoinedVia(value)
         cleaned[key] = value
     return cleaned
@@ -234,6 +236,8 @@ def _clean_values(values: Mapping[str, Any]) -> dict[str, Any]:
 def _check(factory: Factory) -> Factory:
     if not factory.name:
         raise FactoryRuleError("a factory needs a name", "name")
+    if not any(ch.isalnum() for ch in factory.name):
+        raise FactoryRuleError("a factory name needs a letter or a digit", "name")
     if not factory.address:
         raise FactoryRuleError("a factory needs an address", "address")
     check_workforce(factory.workers_total, factory.workers_women, factory.workers_men, factory.workers_migrants)
@@ -249,8 +253,8 @@ def _check(factory: Factory) -> Factory:
 def register(
     *, country: str, values: Mapping[str, Any], now: datetime, factory_id: uuid.UUID | None = None
 ) -> tuple[Factory, FactoryRegistered]:
-    """A new factory, status registered, version 1."""
-    cleaned = _clean_values(values)
+    """A new factory, status registered, version 1 (a field sent as null takes its default)."""
+    cleaned = _clean_values({k: v for k, v in values.items() if not (k == "joined_via" and v is None)})
     factory = _check(
         Factory(
             id=factory_id or uuid.uuid4(),

@@ -1,40 +1,42 @@
 """Matching a submitted factory (name, address, country) against the factories the registry already holds.
 
-Pure rules, no I/O, modelled on Open Supply Hub's dedupe pipeline:
+Pure rules, no I/O, modelled on Open Supply Hub's dedupe pipeline. Measured on generated lists none of the rules
+were written against (bench/matching_quality.py: a development set to tune on, a held-out set with other names and
+places to report).
 
-1. Normalise: NFKD with combining marks stripped (plus letters that do not decompose, such as Vietnamese đ),
-   lower case, punctuation to spaces, dotted initialisms joined ("S.A." -> "sa"), legal suffixes and generic
-   trade words dropped from names, address abbreviations and romanisation variants mapped to one spelling.
-2. Exact match: cleaned name (or one of the candidate's aliases) and cleaned address equal, same country:
+1. Normalise: Latin loses its accents (NFKD, combining marks dropped, Vietnamese đ); any other script (Khmer,
+   Arabic, Bengali, Myanmar, Chinese) is transliterated by anyascii; lower case, punctuation to spaces, dotted
+   initialisms joined ("S.A." -> "sa"), legal forms and generic trade words dropped from names (in the local
+   script too), address abbreviations and romanisation variants mapped to one spelling.
+2. Identity: a name is split into its brand words, its product lines (knit, denim, sweater, ...) and its unit
+   numbers; a parent group ("Crystal Group - X", "X (Crystal Group)") is set aside. Two names whose unit numbers
+   or product lines differ are two factories (siblings), and so are two addresses whose numbers contradict or that
+   share too little: such a pair scores at most CONFLICT_CEILING (60), below the default review threshold.
+3. Exact match: cleaned name (or one of the candidate's aliases) and cleaned address equal, same country:
    LINK with score 100.
-3. Fuzzy score (rapidfuzz) on name and address, only against candidates of the same country. At or above
-   ``Thresholds.link``: LINK; at or above ``Thresholds.review``: REVIEW by a person; below: NEW factory.
-   Two or more candidates at or above the link threshold are ambiguous (a sign of duplicates in the registry,
-   as Open Supply Hub notes) and go to REVIEW.
+4. Fuzzy score (rapidfuzz), only against candidates of the same country: 0.7 * name + 0.3 * address. The name is
+   the best of token-sort and joined-up ratios over the candidate's names; a name that is the other with words in
+   front (a parent group) scores 92; a name in another script is also compared by consonants (`phonetic`),
+   since transliteration loses vowels. The address: a part of the other (only the province) scores 85; missing on
+   either side 40, so an identical name alone never links. At or above ``Thresholds.link``: LINK; at or above
+   ``Thresholds.review``: REVIEW by a person; below: NEW factory. Two or more candidates at or above the link
+   threshold are ambiguous (a sign of duplicates in the registry, as Open Supply Hub notes) and go to REVIEW.
+5. `MatchResult.explanation()` says why: both similarities, the name compared, what agreed or differed.
 
 Judgement calls, documented here because they change outcomes:
 
 * Dropped from names as generic: legal forms (co, ltd, company, pt, tbk, jsc, llc, plc, pvt, sa, sae, sdn bhd,
-  tnhh, cong ty, co phan, mot thanh vien, ...); a country in brackets ("X (Cambodia) Co., Ltd"; unbracketed, as in
-  "Mulia Garmen Indonesia", it is part of the brand and kept); the words garment(s)/garmen, factory, manufacturing,
-  mfg, industrial, industries, mill(s) and the Vietnamese may mac, nha may, san xuat; the Arabic article al/el.
-  Vietnamese trade words are translated (det -> textile, thoi trang -> fashion, det kim -> knit, tui xach -> bags).
-  Roman numerals ii..ix become digits ("Factory II" = "Factory 2").
-* Kept in names as distinguishing: apparel, textile, knit, fashion, footwear, denim, sweater, and the like. A group
-  often runs "X Apparel" and "X Textile" as separate legal entities, so dropping them would hide hard negatives.
-* Numbers decide: two names with different numbers ("Factory 1" / "Factory 2") and two addresses whose numbers
-  contradict (plot 12 / plot 14, neither set containing the other) are penalised, as OS Hub's duplicate check
-  requires all numeric tokens to be equal.
-* A missing address on either side scores the address as 40, so an identical name alone scores 82: REVIEW at the
-  default thresholds, never LINK (sister factories share names).
+  tnhh, cong ty, co phan, mot thanh vien, Khmer ក្រុមហ៊ុន, Arabic شركة / مصنع ...); a country in brackets ("X
+  (Cambodia) Co., Ltd"; unbracketed, as in "Mulia Garmen Indonesia", it is part of the brand and kept); the words
+  garment(s)/garmen, factory, manufacturing, mfg, industrial, industries, mill(s) and the Vietnamese may mac, nha
+  may, san xuat; the Arabic article al/el. Vietnamese trade words are translated (det -> textile, thoi trang ->
+  fashion, det kim -> knit, tui xach -> bags). Roman numerals ii..ix become digits ("Factory II" = "Factory 2").
+* Product lines are identity: "X Knit" / "X Denim", and also "X Garment" / "X Denim" (a line on one side only),
+  are siblings. A group often runs "X Apparel" and "X Textile" as separate legal entities.
+* A name without a unit number is the first unit: "X Knit" links to "X Knit Factory 1", never to "Factory 2".
 
-Score = 0.7 * name + 0.3 * address (both 0..100): the name dominates; the address separates sister factories.
-Name = max(mean(token_set_ratio, token_sort_ratio), ratio with spaces removed ("Rithysokha" = "Rithy Sokha")),
-best over the candidate's name and aliases; address likewise (token_set_ratio alone would give 100 whenever one
-side is a subset of the other, so it is averaged with token_sort_ratio).
-
-Default thresholds (calibrated on tests/data/factory_pairs.csv, see bench/matching_quality.py): link >= 85,
-review >= 70. Per-country values: pass a mapping {"KH": Thresholds(...), "*": default} to ``match``.
+Default thresholds: link >= 85, review >= 70. Per-country values: pass a mapping {"KH": Thresholds(...), "*":
+default} to ``match``.
 """
 
 from __future__ import annotations
@@ -46,13 +48,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from anyascii import anyascii
 from rapidfuzz import fuzz
 
 NAME_WEIGHT = 0.7
 ADDRESS_WEIGHT = 0.3
 MISSING_ADDRESS_SCORE = 40.0  # 0.7 * 100 + 0.3 * 40 = 82: a name alone never links at the defaults
-NAME_NUMBER_CONFLICT_FACTOR = 0.6  # both names carry numbers and they differ
-NAME_NUMBER_ONE_SIDED_PENALTY = 8.0  # only one name carries a number
+NAME_NUMBER_ONE_SIDED_PENALTY = 8.0  # only one name numbers its unit 1, or product lines only partly agree
 ADDRESS_NUMBER_CONFLICT_FACTOR = 0.4  # both addresses carry numbers and neither set contains the other
 
 # Letters NFKD does not decompose into ASCII + combining marks.
@@ -184,6 +186,12 @@ _NAME_STOPWORDS = frozenset(
         # Arabic article, written apart or hyphenated ("Al-Noor", "El Nour")
         "al",
         "el",
+        # legal forms and trade words in other scripts, as anyascii spells them: Khmer ក្រុមហ៊ុន (company),
+        # រោងចក្រ (factory), Arabic شركة (company), مصنع (factory), Bengali লিমিটেড is "limited" already
+        "kromhon",
+        "raongchkr",
+        "shrkh",
+        "msn",
     }
 )
 _NAME_TOKENS = {
@@ -320,10 +328,23 @@ _ADDRESS_TOKENS = {
 }
 
 
+_ARABIC_ARTICLE = re.compile(r"(?<![\u0621-\u064a])\u0627\u0644(?=[\u0621-\u064a]{2})")  # "al-" glued to a word
+
+
+def has_script(text: str) -> bool:
+    """Whether the text holds letters of a script other than Latin (Khmer, Arabic, Bengali, Myanmar, Chinese...)."""
+    return any(ord(ch) > 0x24F and ch.isalpha() for ch in text)
+
+
 def _ascii_lower(text: str) -> str:
-    """Lower case without accents (NFKD, combining marks dropped, đ -> d); punctuation still in place."""
+    """Lower case ASCII, punctuation still in place: Latin loses its accents (NFKD, combining marks dropped,
+    đ -> d); any other script is transliterated by anyascii (Khmer, Arabic, Bengali, Myanmar, Chinese...), the
+    Arabic article first dropped as it is in romanised names ("النيل" -> "nyl", like "Al Nil" -> "nil")."""
     text = unicodedata.normalize("NFKD", text.translate(_LETTERS))
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if has_script(text):
+        text = anyascii(_ARABIC_ARTICLE.sub("", text))
+    return text.lower()
 
 
 def _fold(text: str) -> str:
@@ -365,44 +386,216 @@ def _numbers(text: str) -> frozenset[str]:
     return frozenset(token.lstrip("0") or "0" for token in re.findall(r"\d+", text))
 
 
-def _name_score(a: str, b: str) -> float:
-    """0..100 for two normalised names: token set and token sort averaged, spacing variants forgiven."""
-    if not a or not b:
-        return 0.0
-    tokens = (fuzz.token_set_ratio(a, b) + fuzz.token_sort_ratio(a, b)) / 2
-    compact = fuzz.ratio(a.replace(" ", ""), b.replace(" ", ""))
-    result = max(tokens, compact)
-    numbers_a, numbers_b = _numbers(a), _numbers(b)
-    if numbers_a != numbers_b:
-        if numbers_a and numbers_b:
-            result *= NAME_NUMBER_CONFLICT_FACTOR
+# Words that name what a factory makes: two factories of one brand differing here are two factories ("X Knit" and
+# "X Denim" at one site are siblings, not spellings of one name).
+PRODUCT_LINES = frozenset(
+    {
+        "knit",
+        "denim",
+        "sweater",
+        "woven",
+        "washing",
+        "wash",
+        "printing",
+        "print",
+        "embroidery",
+        "apparel",
+        "textile",
+        "fashion",
+        "footwear",
+        "shoes",
+        "bags",
+        "leather",
+        "socks",
+        "dyeing",
+        "spinning",
+        "accessories",
+        "packaging",
+        "lingerie",
+        "uniform",
+        "sportswear",
+    }
+)
+_PARENT_GROUP = re.compile(r"^[^()]*?\bgroup\s*[-:\u2013\u2014|/]\s*|\(\s*[^()]*\bgroup\s*\)")
+
+
+@dataclass(frozen=True)
+class NameParts:
+    """What a normalised name says about identity: the brand words, what the factory makes, its unit numbers."""
+
+    brand: str  # distinguishing words in their order, without product lines and numbers
+    lines: frozenset[str]
+    numbers: frozenset[str]
+    script: bool  # written in a script other than Latin, so transliterated (vowels often lost)
+
+    @property
+    def compact(self) -> str:
+        return self.brand.replace(" ", "")
+
+
+@lru_cache(maxsize=65536)
+def name_parts(name: str) -> NameParts:
+    """The name split into brand, product lines and numbers; a parent group ("Crystal Group - X") set aside."""
+    stripped = _PARENT_GROUP.sub(" ", name.lower()) if "group" in name.lower() else name
+    tokens = normalise_name(stripped).split()
+    lines = frozenset(t for t in tokens if t in PRODUCT_LINES)
+    brand = " ".join(t for t in tokens if t not in PRODUCT_LINES and not t.isdigit())
+    return NameParts(brand, lines, _numbers(" ".join(tokens)), has_script(name))
+
+
+_SILENT = str.maketrans({"a": "", "e": "", "i": "", "o": "", "u": "", "y": "", "h": "", "w": ""})
+_SOUNDS = str.maketrans({"q": "k", "c": "k", "z": "s", "v": "b", "f": "p", "x": "s"})
+
+
+def phonetic(word: str) -> str:
+    """A consonant key of a romanised word: the first letter, then consonants without h, w, y or repeats, similar
+    sounds merged (q/c/k, z/s, v/b, f/p). Romanisations and transliterations meet: "Rathana" and Khmer រតនា
+    ("rtna") -> "rtn", "Posenchey" / "Por Senchey" differ by one letter."""
+    if not word:
+        return ""
+    rest = word[1:].translate(_SILENT).translate(_SOUNDS)
+    out = [word[0].translate(_SOUNDS)]
+    for ch in rest:
+        if ch != out[-1]:
+            out.append(ch)
+    return "".join(out)
+
+
+def _phonetic_name(brand: str) -> str:
+    return " ".join(phonetic(t) for t in brand.split())
+
+
+# A name or address that contradicts the candidate's caps the score here, below the default review threshold: a
+# sibling is a new factory, not a question for a person.
+CONFLICT_CEILING = 60.0
+PARENT_GROUP_SCORE = 92.0  # one name is the other with words in front ("Crystal Sokha Knit" / "Sokha Knit")
+ADDRESS_CONFLICT_BELOW = 55.0  # two specific addresses this far apart are two sites
+PARTIAL_ADDRESS_SCORE = 85.0  # one address is a part of the other (province only), numbers not contradicting
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How a submission compares with one candidate: the parts a reviewer needs to see why it scored as it did."""
+
+    score: float
+    name: float
+    address: float
+    name_compared: str  # the candidate's name (or alias) that compared best, normalised
+    notes: tuple[str, ...] = ()  # what agreed or differed beyond the two similarities
+    conflict: bool = False
+
+
+def _brand_similarity(a: NameParts, b: NameParts) -> tuple[float, str | None]:
+    if not a.brand or not b.brand:
+        return 0.0, None
+    sort = fuzz.token_sort_ratio(a.brand, b.brand)
+    compact = fuzz.ratio(a.compact, b.compact)
+    best, note = max(sort, compact), None
+    short, long = sorted((a.brand.split(), b.brand.split()), key=len)
+    if len(short) < len(long) and long[len(long) - len(short) :] == short and best < PARENT_GROUP_SCORE:
+        best, note = PARENT_GROUP_SCORE, "words in front of the name set aside (a parent group?)"
+    if a.script != b.script or (a.script and b.script):
+        sounds = fuzz.ratio(_phonetic_name(a.brand).replace(" ", ""), _phonetic_name(b.brand).replace(" ", ""))
+        if sounds > best:
+            best, note = sounds, "names in different scripts compared by their consonants"
+    return best, note
+
+
+def compare_names(a: NameParts, b: NameParts) -> tuple[float, tuple[str, ...], bool]:
+    """0..100 for two names, notes, and whether they contradict (other unit number, other product line)."""
+    value, note = _brand_similarity(a, b)
+    notes = [note] if note else []
+    conflict = False
+    if a.numbers != b.numbers:
+        if (a.numbers or {"1"}) != (b.numbers or {"1"}):  # a name without a number is the first unit
+            conflict = True
+            notes.append(f"unit numbers differ: {_listed(a.numbers)} / {_listed(b.numbers)}")
         else:
-            result = max(0.0, result - NAME_NUMBER_ONE_SIDED_PENALTY)
-    return result
+            value = max(0.0, value - NAME_NUMBER_ONE_SIDED_PENALTY)
+            notes.append("only one name numbers its unit 1")
+    if a.lines != b.lines:
+        if not (a.lines & b.lines):  # "X Knit" / "X Denim", and "X Garment" / "X Denim": siblings
+            conflict = True
+            notes.append(f"product lines differ: {_listed(a.lines)} / {_listed(b.lines)}")
+        else:
+            value = max(0.0, value - NAME_NUMBER_ONE_SIDED_PENALTY)
+            notes.append("product lines only partly agree")
+    return value, tuple(notes), conflict
 
 
-def _address_score(a: str, b: str) -> float:
-    """0..100 for two normalised addresses; MISSING_ADDRESS_SCORE when either is empty."""
+def _listed(words: frozenset[str]) -> str:
+    return " ".join(sorted(words)) or "none"
+
+
+def _contained(shorter: str, longer: str) -> bool:
+    """Every word of the shorter address is in the longer one, spelled alike (ratio >= 85): "Phnom Penh" in
+    "Plot 5, Street 3, Khan Dangkao, Phnom Penh"."""
+    words = longer.split()
+    return all(any(fuzz.ratio(w, other) >= 85 for other in words) for w in shorter.split())
+
+
+def compare_addresses(a: str, b: str) -> tuple[float, tuple[str, ...], bool]:
+    """0..100 for two normalised addresses, notes, and whether they are two different sites.
+
+    Compared by component: the numbers (plot, street, lot) must not contradict; one address that is a part of the
+    other (only the province, or the street without the zone) agrees as far as it goes.
+    """
     if not a or not b:
-        return MISSING_ADDRESS_SCORE
-    tokens = (fuzz.token_set_ratio(a, b) + fuzz.token_sort_ratio(a, b)) / 2
-    result = max(tokens, fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")))
+        return MISSING_ADDRESS_SCORE, ("an address is missing",), False
     numbers_a, numbers_b = _numbers(a), _numbers(b)
     if numbers_a and numbers_b and not (numbers_a <= numbers_b or numbers_b <= numbers_a):
-        result *= ADDRESS_NUMBER_CONFLICT_FACTOR
-    return result
+        return (
+            ADDRESS_NUMBER_CONFLICT_FACTOR * fuzz.token_sort_ratio(a, b),
+            (f"address numbers differ: {' '.join(sorted(numbers_a))} / {' '.join(sorted(numbers_b))}",),
+            True,
+        )
+    tokens = (fuzz.token_set_ratio(a, b) + fuzz.token_sort_ratio(a, b)) / 2
+    value = max(tokens, fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")))
+    # numbers agree here (one set holds the other) or only one side has any
+    if value < PARTIAL_ADDRESS_SCORE and _contained(min(a, b, key=len), max(a, b, key=len)):
+        return PARTIAL_ADDRESS_SCORE, ("one address is a part of the other",), False
+    if value < ADDRESS_CONFLICT_BELOW:
+        return value, ("addresses differ",), True
+    return value, (), False
 
 
-def _combined(names_a: Iterable[str], address_a: str, names_b: Iterable[str], address_b: str) -> float:
-    names_b = tuple(names_b)
-    best_name = max((_name_score(a, b) for a in names_a for b in names_b), default=0.0)
-    return round(NAME_WEIGHT * best_name + ADDRESS_WEIGHT * _address_score(address_a, address_b), 2)
+def compare(
+    submitted: NameParts, address: str, names: Iterable[tuple[str, NameParts]], candidate_address: str
+) -> Comparison:
+    """The submission against one candidate: the best of its names, its address, conflicts capping the score."""
+    best: tuple[float, tuple[str, ...], bool, str] = (0.0, (), False, "")
+    for label, parts in names:
+        value, notes, conflict = compare_names(submitted, parts)
+        if (not conflict, value) > (not best[2], best[0]) or not best[3]:
+            best = (value, notes, conflict, label)
+    name_value, name_notes, name_conflict, label = best
+    address_value, address_notes, address_conflict = compare_addresses(address, candidate_address)
+    combined = NAME_WEIGHT * name_value + ADDRESS_WEIGHT * address_value
+    conflict = name_conflict or address_conflict
+    if conflict:
+        combined = min(combined, CONFLICT_CEILING)
+    return Comparison(
+        round(combined, 2), round(name_value, 2), round(address_value, 2), label, name_notes + address_notes, conflict
+    )
+
+
+def _names_of(name: str, aliases: Iterable[str]) -> list[tuple[str, NameParts]]:
+    return [(normalise_name(n), name_parts(n)) for n in (name, *aliases) if n]
 
 
 def score(name_a: str, address_a: str, name_b: str, address_b: str, aliases_b: Iterable[str] = ()) -> float:
-    """Similarity 0..100 of two factories: 0.7 * name + 0.3 * address, the name being the best over aliases."""
-    names_b = [normalise_name(n) for n in (name_b, *aliases_b)]
-    return _combined((normalise_name(name_a),), normalise_address(address_a), names_b, normalise_address(address_b))
+    """Similarity 0..100 of two factories: 0.7 * name + 0.3 * address, the name being the best over aliases;
+    at most CONFLICT_CEILING when a unit number, a product line or the site contradicts."""
+    return compare(
+        name_parts(name_a), normalise_address(address_a), _names_of(name_b, aliases_b), normalise_address(address_b)
+    ).score
+
+
+# External ids that identify a factory outright, looked up within the submission's country before any name is
+# compared: OS ID, SLCP facility id, national (business) registration, the customs list entry. OS ID and SLCP ids
+# are unique across countries, so one held in another country is refused, not linked.
+EXACT_KEYS = ("os_id", "slcp_facility_id", "national_registration", "customs_list_entry")
+GLOBAL_KEYS = ("os_id", "slcp_facility_id")
 
 
 class Decision(enum.StrEnum):
@@ -442,6 +635,23 @@ class MatchResult:
     score: float
     exact: bool = False
     alternatives: tuple[tuple[str, float], ...] = ()  # other candidates at or above the review threshold
+    comparison: Comparison | None = None  # how the best candidate compared (None for an exact or external-id link)
+
+    def explanation(self) -> dict[str, object]:
+        """Why the score is what it is, for the person reviewing: similarities of name and address, and what
+        agreed or differed."""
+        if self.comparison is None:
+            return {"score": self.score, "exact": self.exact, "notes": []}
+        c = self.comparison
+        return {
+            "score": self.score,
+            "exact": self.exact,
+            "name": c.name,
+            "address": c.address,
+            "name_compared": c.name_compared,
+            "conflict": c.conflict,
+            "notes": list(c.notes),
+        }
 
 
 def thresholds_for(country: str, thresholds: Thresholds | Mapping[str, Thresholds]) -> Thresholds:
@@ -463,68 +673,79 @@ def match(
     bounds = thresholds_for(country, thresholds)
     clean_name = normalise_name(name)
     clean_address = normalise_address(address or "")
-    same_country = [c for c in candidates if c.country.strip().upper() == country]
+    same_country = list({c.id: c for c in candidates if c.country.strip().upper() == country}.values())
 
     for candidate in same_country:
         names = {normalise_name(n) for n in (candidate.name, *candidate.aliases)}
         if clean_name and clean_name in names and clean_address == normalise_address(candidate.address or ""):
             return MatchResult(Decision.LINK, candidate.id, 100.0, exact=True)
 
+    submitted = name_parts(name)
     scored = sorted(
         (
             (
-                _combined(
-                    (clean_name,),
-                    clean_address,
-                    [normalise_name(n) for n in (c.name, *c.aliases)],
-                    normalise_address(c.address or ""),
-                ),
-                index,
+                compare(submitted, clean_address, _names_of(c.name, c.aliases), normalise_address(c.address or "")),
+                i,
                 c.id,
             )
-            for index, c in enumerate(same_country)
+            for i, c in enumerate(same_country)
         ),
-        key=lambda item: (-item[0], item[1]),
+        key=lambda item: (-item[0].score, item[1]),
     )
     if not scored:
         return MatchResult(Decision.NEW, None, 0.0)
-    best_score, _, best_id = scored[0]
-    alternatives = tuple((cid, s) for s, _, cid in scored[1:] if s >= bounds.review)
-    if best_score >= bounds.link:
+    best, _, best_id = scored[0]
+    alternatives = tuple((cid, c.score) for c, _, cid in scored[1:] if c.score >= bounds.review)
+    if best.score >= bounds.link:
         ambiguous = any(s >= bounds.link for _, s in alternatives)
         decision = Decision.REVIEW if ambiguous else Decision.LINK
-    elif best_score >= bounds.review:
+    elif best.score >= bounds.review:
         decision = Decision.REVIEW
     else:
         decision = Decision.NEW
-    return MatchResult(decision, best_id, best_score, exact=False, alternatives=alternatives)
+    return MatchResult(decision, best_id, best.score, exact=False, alternatives=alternatives, comparison=best)
 
 
-_VOWELS = frozenset("aeiouy")
 MIN_KEY_TOKEN = 3
-
-
-def _skeleton(token: str) -> str:
-    """First letter, then consonants without repeats: spelling variants meet ("qalyub"/"qalyoub" -> "qlb")."""
-    out = [token[0]]
-    for ch in token[1:]:
-        if ch not in _VOWELS and ch != out[-1]:
-            out.append(ch)
-    return "".join(out)
+MIN_HALVES_KEY = 4  # a whole-brand key this long is also filed as its two halves
 
 
 @lru_cache(maxsize=65536)
 def blocking_keys(name: str) -> tuple[str, ...]:
-    """Keys under which a name is filed for candidate search: its distinguishing words and the whole name,
-    each reduced to a consonant skeleton so transliteration and vowel typos still share a key.
+    """Keys under which a name is filed for candidate search. Two spellings of one name share at least one:
 
-    Two names that could match share at least one key (checked on tests/data/factory_pairs.csv: every
-    labelled match does). The search reads only the factories filed under a query's keys, skipping keys so
-    common they tell nothing (see `registry.adapters.repository.candidates`).
+    * "t:" each brand word's phonetic key (romanisations, vowel typos, another script transliterated);
+    * "c:" the phonetic key of the brand written as one word (joined or split syllables: "Jinda Rui" / "Jin Da Rui");
+    * "p:" and "s:" the first and the last half of that key: one typo, or a letter added or lost, leaves one half
+      whole (two keys a name where dropping each letter in turn filed a dozen, for the same candidate recall).
+
+    Product lines, legal forms and numbers give no key: they are what siblings share. The search reads only the
+    factories filed under a query's keys, skipping keys so common they tell nothing (`repository.candidates`).
     """
-    normalised = normalise_name(name)
-    keys = {"t:" + _skeleton(t) for t in normalised.split() if len(t) >= MIN_KEY_TOKEN and not t.isdigit()}
-    compact = normalised.replace(" ", "")
-    if compact:
-        keys.add("c:" + _skeleton(compact))
+    parts = name_parts(name)
+    keys: set[str] = set()
+    for token in parts.brand.split():
+        if len(token) >= MIN_KEY_TOKEN and not token.isdigit():
+            keys.add("t:" + phonetic(token))
+    if parts.compact:
+        whole = phonetic(parts.compact)
+        keys.add("c:" + whole)
+        if len(whole) >= MIN_HALVES_KEY:  # one edit leaves one half whole; odd lengths file both halvings,
+            for half in {len(whole) // 2, (len(whole) + 1) // 2}:  # so a letter more or less still meets
+                keys.update(("p:" + whole[:half], "s:" + whole[-half:]))
+    elif parts.lines:  # a name of product lines only ("Knit Apparel Co., Ltd") is still filed
+        keys.add("c:" + "".join(sorted(parts.lines)))
     return tuple(sorted(keys))
+
+
+@lru_cache(maxsize=65536)
+def address_keys(address: str | None) -> tuple[str, ...]:
+    """The address's numbers as one key ("n:12-598"): a name in another script, or spelled beyond recognition,
+    still finds the factory at the same plot and street."""
+    numbers = sorted(_numbers(normalise_address(address or "")), key=lambda n: (len(n), n))
+    return ("n:" + "-".join(numbers),) if numbers else ()
+
+
+def search_keys(name: str, address: str | None) -> tuple[str, ...]:
+    """Every key a submission is searched under (and a factory filed under, for each of its names)."""
+    return tuple(sorted({*blocking_keys(name), *address_keys(address)}))

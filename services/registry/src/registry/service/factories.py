@@ -17,13 +17,13 @@ from registry.adapters.tables import SCHEMA, factory_values
 from registry.domain import factory as rules
 from registry.domain.enrolment import Enrolment, IllegalTransition, StatusChange, SuspensionReason
 from registry.domain.factory import Factory, FactoryRuleError
-from registry.domain.matching import Candidate, Decision, MatchResult, Thresholds, match
-from registry.service.access import View, check_staff, is_own_factory, list_view, require_view
+from registry.domain.matching import EXACT_KEYS, GLOBAL_KEYS, Candidate, Decision, MatchResult, Thresholds, match
+from registry.service.access import View, check_staff, list_scope, require_change, require_view
 from registry.settings import RegistrySettings
 from servicekit.audit import record_audit
 from servicekit.auth import Principal, Role
 from servicekit.database import Database, UnitOfWork
-from servicekit.errors import Conflict, NotFound, Unprocessable
+from servicekit.errors import Conflict, Unprocessable
 from servicekit.pagination import PageParams
 
 
@@ -46,6 +46,7 @@ class FactoryStore(Protocol):
         factory_id: uuid.UUID,
         reason: str | None = None,
         details: dict[str, Any] | None = None,
+        country: str | None = None,
     ) -> None: ...
 
 
@@ -102,15 +103,22 @@ async def decide_match(
     settings: RegistrySettings,
     extra: list[Candidate] | None = None,
 ) -> tuple[MatchResult, str]:
-    """How a submitted record relates to the registry: an external id decides first, then name and address."""
-    for field in ("os_id", "slcp_facility_id", "national_registration"):
+    """How a submitted record relates to the registry: an external id of the same country decides first, then name
+    and address. An OS ID or SLCP id held in another country is refused (409): it cannot be two factories'."""
+    for field in EXACT_KEYS:
         value = getattr(factory, field)
         if value:
-            holder = await repo.holder_of_external_id(uow.session, field, value, factory.country)
+            holder = await repo.exact_key_holder(uow.session, field, value, factory.country)
             if holder is not None:
                 return MatchResult(Decision.LINK, str(holder), 100.0, exact=True), field
+            if field in GLOBAL_KEYS and await repo.holder_of_external_id(uow.session, field, value, factory.country):
+                raise Conflict(f"{field} {value} belongs to a factory of another country.", code=f"{field}_taken")
     found = await repo.candidates(
-        uow.session, country=factory.country, name=factory.name, limit=settings.match_candidates
+        uow.session,
+        country=factory.country,
+        name=factory.name,
+        address=factory.address,
+        limit=settings.match_candidates,
     )
     result = match(factory.name, factory.address, factory.country, [*found, *(extra or ())], thresholds(settings))
     return result, "name_address"
@@ -134,6 +142,7 @@ async def register(
             entity_type="factory",
             entity_id=result.candidate_id,
             details={"submitted_name": factory.name, "score": result.score, "matched_on": matched_on},
+            country=factory.country,
         )
         await uow.commit()
         return Registration(Outcome.MATCHED, existing, result.score, matched_on)
@@ -158,6 +167,7 @@ async def register(
         entity_type="factory",
         entity_id=str(factory.id),
         details={"name": factory.name, "score_of_nearest": result.score},
+        country=factory.country,
     )
     uow.emit(event, country=factory.country)
     await uow.commit()
@@ -197,6 +207,7 @@ async def open_review(
             "candidate_id": uuid.UUID(result.candidate_id),
             "score": result.score,
             "alternatives": [{"factory_id": cid, "score": s} for cid, s in result.alternatives],
+            "explanation": result.explanation(),
             "source": source,
             "import_job_id": job_id,
             "import_line": line,
@@ -210,11 +221,12 @@ async def open_review(
 async def get(database: Database, *, principal: Principal, factory_id: uuid.UUID) -> tuple[Factory, View]:
     """One factory as the caller may see it; a merged one is returned as is (the API redirects)."""
     factory = await repo.read(database, factory_id)
-    if factory is not None and factory.merged_into is not None:
-        return factory, View.BASIC  # only its new id is shown
     if factory is not None and await _merged_into_it(database, principal, factory):
         return factory, View.FULL
-    return require_view(principal, factory, factory_id)
+    factory, view = require_view(principal, factory, factory_id)  # a merged id too: its redirect tells it exists
+    if factory.merged_into is not None:
+        return factory, View.BASIC  # only its new id is shown
+    return factory, view
 
 
 async def _merged_into_it(database: Database, principal: Principal, factory: Factory) -> bool:
@@ -235,10 +247,7 @@ async def _load_for_change(
 ) -> Factory:
     """The factory, locked until the transaction ends, so a second change of it waits and then sees this one's
     version (and a stale `expected` version is refused)."""
-    factory = await factories.load(factory_id, for_update=True)
-    if factory is None:
-        raise NotFound(f"No factory {factory_id}.")
-    check_staff(principal, settings.country, factory.country)
+    factory = require_change(principal, await factories.load(factory_id, for_update=True), factory_id, settings.country)
     if factory.merged_into is not None:
         raise Conflict(
             f"Factory {factory_id} was merged into {factory.merged_into}; change that one.",
@@ -296,13 +305,14 @@ async def apply_update(
             field=field,
             factory_id=str(holder),
         )
-    await factories.save(changed, names_changed=bool(diff.keys() & {"name", "local_name", "aliases"}))
+    await factories.save(changed, names_changed=bool(diff.keys() & {"name", "local_name", "aliases", "address"}))
     await factories.audit(
         principal,
         action=action,
         factory_id=changed.id,
         reason=reason,
         details={"changed": sorted(diff), "version": changed.version},
+        country=changed.country,
     )
     uow.emit(event, country=changed.country)
     await uow.commit()
@@ -368,6 +378,7 @@ async def change_status(
         factory_id=factory.id,
         reason=record.reason,
         details={"from": record.from_status.value, "to": record.to_status.value, "version": changed.version},
+        country=changed.country,
     )
     uow.emit(rules.status_event(changed, record, version=changed.version), country=changed.country)
     await uow.commit()
@@ -375,9 +386,7 @@ async def change_status(
 
 
 async def history(uow: UnitOfWork, *, principal: Principal, factory_id: uuid.UUID) -> list[dict[str, Any]]:
-    factory, view = require_view(principal, await repo.load(uow.session, factory_id), factory_id)
-    if view is not View.FULL:
-        raise NotFound(f"No factory {factory_id}.")
+    factory, _ = require_view(principal, await repo.load(uow.session, factory_id), factory_id, at_least=View.FULL)
     return await repo.status_history(uow.session, factory.id)
 
 
@@ -393,11 +402,8 @@ async def merge(
     """`merged_id` becomes an alias of `survivor_id` (308 from then on); both histories stay readable."""
     first, second = sorted([survivor_id, merged_id])  # lock in one order, so two crossing merges cannot deadlock
     loaded = {fid: await repo.load(uow.session, fid, for_update=True) for fid in (first, second)}
-    survivor, merged = loaded[survivor_id], loaded[merged_id]
-    if survivor is None or merged is None:
-        raise NotFound(f"No factory {survivor_id if survivor is None else merged_id}.")
-    check_staff(principal, settings.country, survivor.country)
-    check_staff(principal, settings.country, merged.country)
+    survivor = require_change(principal, loaded[survivor_id], survivor_id, settings.country)
+    merged = require_change(principal, loaded[merged_id], merged_id, settings.country)
     try:
         outcome = rules.merge(survivor, merged, now=_now())
     except FactoryRuleError as exc:
@@ -416,6 +422,7 @@ async def merge(
             entity_id=str(entity_id),
             reason=reason,
             details={"survivor_id": str(survivor.id), "merged_id": str(merged.id), "role": role},
+            country=survivor.country,
         )
     if outcome.survivor_event is not None:
         uow.emit(outcome.survivor_event, country=survivor.country)
@@ -427,18 +434,12 @@ async def merge(
 async def search(
     uow: UnitOfWork, *, principal: Principal, filters: FactoryFilters, page: PageParams
 ) -> tuple[list[Factory], str | None, View]:
-    """Filtered, sorted, cursor-paged factories; a factory's own users find only their factory."""
-    only = None
-    if Role.FACTORY in principal.roles and not principal.has_any_role(Role.STAFF, Role.BUYER, Role.SERVICE):
-        try:
-            only = uuid.UUID(principal.organisation_id or "")
-        except ValueError:
-            return [], None, View.BASIC
-    factories, cursor = await repo.search(uow.session, filters, page, only=only)
-    view = list_view(principal, filters.country.upper() if filters.country else principal.country)
-    if view is View.FULL and not filters.country and not principal.is_admin:
-        # Staff see full records of their own country only.
-        view = View.FULL if all(f.country == principal.country for f in factories) else View.BASIC
-    if any(is_own_factory(principal, f) for f in factories) and len(factories) == 1:
-        view = View.FULL
-    return factories, cursor, view
+    """Filtered, sorted, cursor-paged factories the caller may see (`access.list_scope`): staff their country's,
+    a factory's own users their factory, buyers and service clients the directory."""
+    scope = list_scope(principal, filters.country)
+    if scope.nothing:
+        return [], None, View.BASIC
+    factories, cursor = await repo.search(
+        uow.session, replace(filters, country=scope.country), page, only=scope.factory_id
+    )
+    return factories, cursor, scope.view

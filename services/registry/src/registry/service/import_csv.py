@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from registry.domain.factory import Sector
+from servicekit.downloads import csv_writer
 from servicekit.errors import BadRequest
 
 REQUIRED_COLUMNS = ("country", "name", "address")
@@ -164,7 +165,7 @@ RESULT_COLUMNS = (
 def results_file(rows: Iterable[Mapping[str, Any]]) -> str:
     """The per-row results CSV of a job's rows (as `adapters.imports.result_rows` reads them)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(RESULT_COLUMNS)
     for row in rows:
         raw = row["raw"]

@@ -23,10 +23,10 @@ from pydantic import ValidationError
 
 from registry.adapters import imports as jobs
 from registry.adapters import repository as repo
-from registry.adapters.tables import SCHEMA
+from registry.adapters.tables import SCHEMA, blocking_keys_of
 from registry.domain import factory as rules
 from registry.domain.factory import Factory, FactoryRuleError
-from registry.domain.matching import Candidate, Decision, blocking_keys, match
+from registry.domain.matching import EXACT_KEYS, GLOBAL_KEYS, Candidate, Decision, match, search_keys
 from registry.service.factories import open_review, thresholds
 from registry.service.import_csv import ImportRowIn, rejection_reason
 from registry.settings import RegistrySettings
@@ -45,9 +45,9 @@ class _Batch:
 
     factories: list[Factory] = field(default_factory=list)
     events: list[Any] = field(default_factory=list)
-    # Factories created in this batch, filed under (country, blocking key) as the database files them.
+    # Factories created in this batch, filed under (country, search key) as the database files them.
     candidates: dict[tuple[str, str], list[Candidate]] = field(default_factory=dict)
-    external_ids: dict[tuple[str, str], uuid.UUID] = field(default_factory=dict)
+    external_ids: dict[tuple[str, str, str], uuid.UUID] = field(default_factory=dict)  # (country, field, value)
     results: list[dict[str, Any]] = field(default_factory=list)
     reviews: list[tuple[Factory, Any, int]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
@@ -159,24 +159,31 @@ class ImportWorker:
     async def _match_row(
         self, uow: UnitOfWork, batch: _Batch, factory: Factory, event: Any, result: dict[str, Any]
     ) -> None:
-        for key in ("os_id", "slcp_facility_id", "national_registration"):
+        for key in EXACT_KEYS:  # within the row's country, like every match
             value = getattr(factory, key)
             if not value:
                 continue
-            holder = batch.external_ids.get((key, value)) or await repo.holder_of_external_id(
+            holder = batch.external_ids.get((factory.country, key, value)) or await repo.exact_key_holder(
                 uow.session, key, value, factory.country
             )
             if holder is not None:
                 result.update(outcome="matched", factory_id=holder, score=100.0, reason=f"same {key}")
                 return
+            if key in GLOBAL_KEYS and (
+                any(k[1:] == (key, value) for k in batch.external_ids)  # created by this batch in another country
+                or await repo.holder_of_external_id(uow.session, key, value, factory.country)
+            ):
+                result.update(outcome="rejected", reason=f"{key}: {value} belongs to a factory of another country")
+                return
         found = await repo.candidates(
-            uow.session, country=factory.country, name=factory.name, limit=self.settings.match_candidates
+            uow.session,
+            country=factory.country,
+            name=factory.name,
+            address=factory.address,
+            limit=self.settings.match_candidates,
         )
-        extra = list(
-            {
-                c.id: c for key in blocking_keys(factory.name) for c in batch.candidates.get((factory.country, key), ())
-            }.values()
-        )
+        keys = search_keys(factory.name, factory.address)
+        extra = list({c.id: c for key in keys for c in batch.candidates.get((factory.country, key), ())}.values())
         decision = match(factory.name, factory.address, factory.country, [*found, *extra], thresholds(self.settings))
         result["score"] = decision.score
         if decision.decision is Decision.LINK:
@@ -190,12 +197,11 @@ class ImportWorker:
             batch.factories.append(factory)
             batch.events.append(event)
             candidate = repo.candidate_of(factory)
-            for name in factory.names:
-                for key in blocking_keys(name):
-                    batch.candidates.setdefault((factory.country, key), []).append(candidate)
-            for key in ("os_id", "slcp_facility_id", "national_registration"):
+            for key in blocking_keys_of(factory):
+                batch.candidates.setdefault((factory.country, key), []).append(candidate)
+            for key in EXACT_KEYS:
                 if getattr(factory, key):
-                    batch.external_ids[(key, getattr(factory, key))] = factory.id
+                    batch.external_ids[(factory.country, key, getattr(factory, key))] = factory.id
 
     async def _write(self, uow: UnitOfWork, batch: _Batch, job_id: uuid.UUID, principal: Principal) -> None:
         await repo.insert_factories(uow.session, batch.factories)
