@@ -39,6 +39,9 @@ class FakeAssessments:
     async def add_transition(self, transition: Transition) -> None:
         self.moves.append(transition)
 
+    async def worked_on(self, assessment_id: uuid.UUID) -> frozenset[str]:
+        return frozenset(t.by_subject for t in self.moves if t.to_status is Status.DRAFT_SUBMITTED)
+
     async def audit(
         self,
         actor: Principal,

@@ -15,8 +15,18 @@ import pytest
 import yaml
 
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit.access import factory as factory_user
 from devstack.testkit.access import staff, team_leader
-from devstack.testkit.assessments import all_compliant, kh_tool, known_factory, move, released_assessment, schedule
+from devstack.testkit.assessments import (
+    all_compliant,
+    finalise,
+    kh_tool,
+    known_factory,
+    move,
+    release,
+    released_assessment,
+    schedule,
+)
 from devstack.testkit.database import connect_as, fetch
 from servicekit.auth import Role
 
@@ -51,9 +61,8 @@ async def finalised(
         f"/v1/assessments/{assessment['id']}/findings", json={"findings": all_compliant(**overrides)}, headers=headers
     )
     assert recorded.status_code == 200, recorded.text
-    for to in ("draft_submitted", "quality_checked", "released", "comment_period", "finalised"):
-        moved = await move(client, headers, assessment["id"], to)
-        assert moved.status_code == 200, moved.text
+    await release(client, headers, team_leader(platform), assessment["id"])
+    await finalise(client, headers, factory_user(platform, assessment["factory_id"]), assessment["id"])
     return assessment
 
 
@@ -178,11 +187,13 @@ async def test_the_lifecycle_with_a_return_to_the_team(client: httpx.AsyncClient
         f"/v1/assessments/{aid}/findings/{CODES[0]}", json={"result": "compliant"}, headers=headers
     )
     assert locked.status_code == 409
-    assert (await move(client, headers, aid, "in_progress")).status_code == 409  # a return needs comments
-    returned = await move(client, headers, aid, "in_progress", comment="Check the overtime records again")
+    leader = team_leader(test_platform)
+    assert (await move(client, leader, aid, "in_progress")).status_code == 409  # a return needs comments
+    assert (await move(client, headers, aid, "in_progress", comment="Fix it")).status_code == 403  # not a leader
+    returned = await move(client, leader, aid, "in_progress", comment="Check the overtime records again")
     assert returned.status_code == 200
-    for to in ("draft_submitted", "quality_checked", "released", "comment_period", "finalised"):
-        assert (await move(client, headers, aid, to)).status_code == 200
+    await release(client, headers, leader, aid)
+    await finalise(client, headers, factory_user(test_platform, assessment["factory_id"]), aid)
     assert (await move(client, headers, aid, "in_progress")).status_code == 409
     history = (await client.get(f"/v1/assessments/{aid}/transitions", headers=headers)).json()
     assert [(h["from_status"], h["to_status"]) for h in history][2:4] == [
@@ -303,7 +314,7 @@ async def test_staff_report_a_case_from_outside_an_assessment(
 # ---- revisions, reports, figures ------------------------------------------------------------------------------------
 
 
-async def test_a_finalised_finding_is_corrected_only_by_a_revision(
+async def test_a_finalised_finding_is_corrected_only_by_a_revision_another_staff_member_approves(
     client: httpx.AsyncClient, test_platform: TestPlatform
 ) -> None:
     headers = staff(test_platform)
@@ -312,18 +323,40 @@ async def test_a_finalised_finding_is_corrected_only_by_a_revision(
     assert (await client.put(url, json={"result": "compliant"}, headers=headers)).status_code == 409
     no_reason = await client.post(f"{url}/revisions", json={"result": "compliant", "reason": ""}, headers=headers)
     assert no_reason.status_code == 422
-    revised = await client.post(
+    proposed = await client.post(
         f"{url}/revisions",
         json={"result": "compliant", "reason": "payroll records found after the visit"},
         headers=headers,
     )
-    assert revised.status_code == 201 and revised.json()["revision"] == 2
+    assert proposed.status_code == 201 and proposed.json()["status"] == "proposed"
+    pid = proposed.json()["id"]
+    unchanged = (await client.get(f"/v1/assessments/{assessment['id']}/findings", headers=headers)).json()
+    assert next(f for f in unchanged if f["question_code"] == PLAIN[0])["result"] == "non_compliant"
+    own = await client.post(f"{url}/revision-proposals/{pid}/approval", json={}, headers=headers)
+    assert own.status_code == 403  # nobody approves their own correction
+    other = staff(test_platform, subject="ea-vanna")
+    approved = await client.post(f"{url}/revision-proposals/{pid}/approval", json={}, headers=other)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["revision"] == 2 and approved.json()["proposal"]["decided_by"] == "ea-vanna"
+    twice = await client.post(f"{url}/revision-proposals/{pid}/approval", json={}, headers=team_leader(test_platform))
+    assert twice.status_code == 409
     history = (await client.get(f"{url}/revisions", headers=headers)).json()
-    assert [(h["revision"], h["result"], h["author"]) for h in history] == [
-        (1, "non_compliant", "ea-dara"),
-        (2, "compliant", "ea-dara"),
+    assert [(h["revision"], h["result"], h["author"], h["approved_by"]) for h in history] == [
+        (1, "non_compliant", "ea-dara", None),
+        (2, "compliant", "ea-dara", "ea-vanna"),
     ]
     assert history[1]["reason"] == "payroll records found after the visit"
+
+    back = await client.post(f"{url}/revisions", json={"result": "non_compliant", "reason": "undo"}, headers=other)
+    no_note = await client.post(f"{url}/revision-proposals/{back.json()['id']}/rejection", json={}, headers=headers)
+    assert no_note.status_code == 409
+    rejected = await client.post(
+        f"{url}/revision-proposals/{back.json()['id']}/rejection", json={"note": "no new facts"}, headers=headers
+    )
+    assert rejected.status_code == 200 and rejected.json()["proposal"]["status"] == "rejected"
+    assert len((await client.get(f"{url}/revisions", headers=headers)).json()) == 2
+    proposals = (await client.get(f"{url}/revision-proposals", headers=headers)).json()
+    assert [p["status"] for p in proposals] == ["approved", "rejected"]
     event = next(e for e in await outbox(test_platform, assessment["id"]) if e["type"] == "revised")["payload"]
     assert (event["revision"], event["result"], event["previous_result"]) == (2, "compliant", "non_compliant")
 
@@ -392,11 +425,31 @@ async def test_report_access_per_role(client: httpx.AsyncClient, test_platform: 
     other_staff = staff(test_platform, "VN")
     report = f"/v1/assessments/{aid}/report"
     assert (await client.get(report, headers=factory_user)).status_code == 404  # not released yet
-    await client.put(f"/v1/assessments/{aid}/findings", json={"findings": all_compliant()}, headers=headers)
-    for to in ("draft_submitted", "quality_checked", "released"):
-        await move(client, headers, aid, to)
+    findings = all_compliant()
+    findings[0] = {
+        **findings[0],
+        "result": "non_compliant",
+        "evidence": "Worker Dara, 14, line 3",
+        "explanation": "A worker under the minimum age was found at work.",
+        "severity": "critical",
+    }
+    await client.put(f"/v1/assessments/{aid}/findings", json={"findings": findings}, headers=headers)
+    await release(client, headers, team_leader(test_platform), aid)
     mine = await client.get(report, headers=factory_user)
-    assert mine.status_code == 200 and "evidence" in mine.json()["clusters"][0]["compliance_points"][0]["questions"][0]
+    assert mine.status_code == 200
+    first = mine.json()["clusters"][0]["compliance_points"][0]["questions"][0]
+    assert "evidence" not in first and "Dara" not in mine.text  # evidence is for staff only
+    assert (first["explanation"], first["severity"]) == (
+        "A worker under the minimum age was found at work.",
+        "critical",
+    )
+    as_csv = await client.get(report, params={"format": "csv"}, headers=factory_user)
+    assert "Dara" not in as_csv.text
+    first_row = next(csv.DictReader(io.StringIO(as_csv.text)))
+    assert (first_row["severity"], first_row["evidence"]) == ("critical", "")
+    assert first_row["explanation"] == "A worker under the minimum age was found at work."
+    staff_view = (await client.get(report, headers=headers)).json()["clusters"][0]["compliance_points"][0]
+    assert staff_view["questions"][0]["evidence"] == "Worker Dara, 14, line 3"
     assert (await client.get(report, headers=buyer)).status_code == 404  # no access granted
     assert (await client.get(report, headers=other_staff)).status_code == 404
     assert (await client.get(report)).status_code == 401
@@ -423,7 +476,9 @@ async def test_the_test_kit_releases_assessments_cycle_by_cycle_through_the_api(
 ) -> None:
     headers = staff(test_platform)
     factory = await known_factory(test_platform)
-    first = await released_assessment(client, headers, factory, results={PLAIN[0]: "non_compliant"})
+    first = await released_assessment(
+        client, headers, factory, results={PLAIN[0]: "non_compliant"}, platform=test_platform
+    )
     second = await released_assessment(client, headers, factory, checker=team_leader(test_platform))
     assert [(a["cycle"], a["assessment_type"], a["status"]) for a in (first, second)] == [
         (1, "initial", "released"),
@@ -487,11 +542,23 @@ async def test_a_released_assessment_exports_in_the_slcp_format(
         headers=headers,
     )
     assert (await client.get(f"/v1/assessments/{assessment['id']}/slcp", headers=headers)).status_code == 409
-    for to in ("draft_submitted", "quality_checked", "released"):
-        await move(client, headers, assessment["id"], to)
+    await release(client, headers, team_leader(test_platform), assessment["id"])
     exported = (await client.get(f"/v1/assessments/{assessment['id']}/slcp", headers=headers)).json()
-    assert (exported["format"], exported["facility_id"], exported["status"]) == ("betterwork-slcp/1", facility, "VRC")
-    answers = {a["question_id"]: a["finding"] for a in exported["answers"]}
-    assert answers[mapped[0]["slcp"][0]] == "non_compliant"
+    assert (exported["format"], exported["facility_id"], exported["assessment_status"]) == (
+        "betterwork-assessment-for-slcp/1",
+        facility,
+        "released",
+    )
+    assert exported["slcp_verified"] is False and "not an SLCP-verified assessment" in exported["statement"]
+    assert "status" not in exported and "verifier" not in exported  # no SLCP status, no pretended verifier
+    answers = {a["question_id"]: a for a in exported["answers"]}
+    under_15 = answers[mapped[0]["slcp"][0]]  # "Does the employer employ any workers under the age of 15?"
+    assert (under_15["finding"], under_15["answer"]) == ("non_compliant", "Yes")
+    hours = next(q for q in mapped if q["code"] == "KH-WT-01")  # "Do regular working hours exceed ...?"
+    assert (answers[hours["slcp"][0]]["finding"], answers[hours["slcp"][0]]["answer"]) == ("compliant", "No")
+    leave = next(q for q in mapped if q["code"] == "KH-FL-01")  # "Are workers free to leave ...?"
+    assert answers[leave["slcp"][0]]["answer"] == "Yes"
+    assert all(a["id_confirmed"] is False for a in answers.values())  # the shipped ids are patterned guesses
+    assert sorted(exported["unconfirmed_question_ids"]) == sorted(answers)
     reimported = await client.post("/v1/slcp/imports", json=exported, headers=headers)
-    assert reimported.status_code == 201 and reimported.json()["unmapped"] == []
+    assert reimported.status_code == 422  # Better Work data does not come back in as an SLCP assessment

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from devstack.pytest_plugin import TestPlatform, serve_in_process
-from devstack.testkit.access import staff, team_leader
-from devstack.testkit.assessments import all_compliant, kh_tool, known_factory, move, schedule
+from devstack.testkit.access import factory, staff, team_leader
+from devstack.testkit.assessments import all_compliant, finalise, kh_tool, known_factory, move, release, schedule
 from devstack.testkit.database import fetch
 
 pytestmark = pytest.mark.asyncio
@@ -59,28 +59,43 @@ async def test_two_concurrent_moves_of_one_assessment_cannot_both_win(
     assert await _types(test_platform, aid) == ["scheduled:", "status_changed:in_progress"]
 
 
-async def test_two_concurrent_corrections_of_one_finding_are_serialised(
+async def test_two_concurrent_approved_corrections_of_one_finding_are_serialised(
     client: httpx.AsyncClient, test_platform: TestPlatform
 ) -> None:
-    """Both based on revision 1: the finding is locked, so they become revisions 2 and 3, never two 2s."""
+    """Two proposals, both based on revision 1, approved at once: the finding is locked, so they become
+    revisions 2 and 3, never two 2s."""
     headers = staff(test_platform)
     assessment = await schedule(client, headers, await known_factory(test_platform))
     aid = assessment["id"]
     await move(client, headers, aid, "in_progress")
     recorded = await client.put(f"/v1/assessments/{aid}/findings", json={"findings": all_compliant()}, headers=headers)
     assert recorded.status_code == 200, recorded.text
-    for to in ("draft_submitted", "quality_checked", "released", "comment_period", "finalised"):
-        assert (await move(client, headers, aid, to)).status_code == 200
+    await release(client, headers, team_leader(test_platform), aid)
+    await finalise(client, headers, factory(test_platform, assessment["factory_id"]), aid)
     url = f"/v1/assessments/{aid}/findings/{CODES[0]}/revisions"
+    proposals = [
+        (await client.post(url, json=body, headers=headers)).json()["id"]
+        for body in (
+            {"result": "non_compliant", "reason": "payslips recounted"},
+            {"result": "not_applicable", "reason": "no such workers"},
+        )
+    ]
+    approver = team_leader(test_platform)
     answers = await asyncio.gather(
-        client.post(url, json={"result": "non_compliant", "reason": "payslips recounted"}, headers=headers),
-        client.post(url, json={"result": "not_applicable", "reason": "no such workers"}, headers=headers),
+        *(
+            client.post(
+                f"/v1/assessments/{aid}/findings/{CODES[0]}/revision-proposals/{pid}/approval",
+                json={},
+                headers=approver,
+            )
+            for pid in proposals
+        )
     )
-    assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
     assert sorted(a.json()["revision"] for a in answers) == [2, 3]
     history = (await client.get(url, headers=headers)).json()
     assert [h["revision"] for h in history] == [1, 2, 3]
     last = max(answers, key=lambda a: a.json()["revision"]).json()
     findings = (await client.get(f"/v1/assessments/{aid}/findings", headers=headers)).json()
     current = next(f for f in findings if f["question_code"] == CODES[0])
-    assert (current["revision"], current["result"]) == (3, last["result"])
+    assert (current["revision"], current["result"]) == (3, last["proposal"]["result"])

@@ -18,3 +18,6 @@ class AssessmentsSettings(ServiceSettings):
         default=True,
         description="On start, publish the shipped country tool and zero-tolerance protocol where none exists yet.",
     )
+    comment_sweep_s: float = Field(
+        default=300.0, gt=0, description="How often to finalise assessments whose factory comment period has ended."
+    )

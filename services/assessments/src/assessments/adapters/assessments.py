@@ -13,8 +13,8 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessments.adapters.audit import audit
-from assessments.adapters.tables import ASSESSMENT, TRANSITION
-from assessments.domain.assessment import Assessment, Transition
+from assessments.adapters.tables import ASSESSMENT, FACTORY_COMMENT, FINDING, TRANSITION
+from assessments.domain.assessment import Assessment, FactoryComment, Transition
 from assessments.domain.lifecycle import VISIBLE_TO_FACTORY, AssessmentType, Mode, Status
 from servicekit.auth import Principal
 from servicekit.pagination import PageParams, paginate, resolve_sort
@@ -44,6 +44,8 @@ def assessment_of(row: Any) -> Assessment:
         created_at=row["created_at"],
         created_by=row["created_by"],
         updated_at=row["updated_at"],
+        comment_period_ends=row["comment_period_ends"],
+        comment_period_waived=bool(row["comment_period_waived"]),
     )
 
 
@@ -101,14 +103,66 @@ class AssessmentRepository:
                 updated_at=assessment.updated_at,
                 released_at=assessment.released_at,
                 finalised_at=assessment.finalised_at,
+                start_date=assessment.start_date,
+                end_date=assessment.end_date,
+                report_due=assessment.report_due,
+                comment_period_ends=assessment.comment_period_ends,
+                comment_period_waived=assessment.comment_period_waived,
             )
         )
 
     async def last_cycle(self, factory_id: uuid.UUID) -> int | None:
+        """The factory's last cycle; a cancelled assessment counts for none."""
         cycle: int | None = await self.session.scalar(
-            select(func.max(ASSESSMENT.c.cycle)).where(ASSESSMENT.c.factory_id == factory_id)
+            select(func.max(ASSESSMENT.c.cycle)).where(
+                ASSESSMENT.c.factory_id == factory_id, ASSESSMENT.c.status != Status.CANCELLED.value
+            )
         )
         return cycle
+
+    async def worked_on(self, assessment_id: uuid.UUID) -> frozenset[str]:
+        """Who did the assessment's fieldwork as the records show it: recorded a finding or submitted the draft."""
+        recorders = select(FINDING.c.recorded_by).where(FINDING.c.assessment_id == assessment_id)
+        submitters = select(TRANSITION.c.by_subject).where(
+            TRANSITION.c.assessment_id == assessment_id, TRANSITION.c.to_status == Status.DRAFT_SUBMITTED.value
+        )
+        rows = await self.session.execute(recorders.union(submitters))
+        return frozenset(r[0] for r in rows)
+
+    async def comment_periods_ended(self, now: datetime, *, limit: int) -> list[uuid.UUID]:
+        """Assessments whose factory comment period ran out by `now` (oldest first)."""
+        rows = await self.session.execute(
+            select(ASSESSMENT.c.id)
+            .where(ASSESSMENT.c.status == Status.COMMENT_PERIOD.value, ASSESSMENT.c.comment_period_ends <= now)
+            .order_by(ASSESSMENT.c.comment_period_ends)
+            .limit(limit)
+        )
+        return [r[0] for r in rows]
+
+    async def add_comment(self, comment: FactoryComment) -> int:
+        comment_id: int = await self.session.scalar(
+            FACTORY_COMMENT.insert()
+            .values(
+                assessment_id=comment.assessment_id,
+                question_code=comment.question_code,
+                comment=comment.comment,
+                by_subject=comment.by_subject,
+                at=comment.at,
+            )
+            .returning(FACTORY_COMMENT.c.id)
+        )
+        return comment_id
+
+    async def comments(self, assessment_id: uuid.UUID) -> list[FactoryComment]:
+        rows = await self.session.execute(
+            select(FACTORY_COMMENT)
+            .where(FACTORY_COMMENT.c.assessment_id == assessment_id)
+            .order_by(FACTORY_COMMENT.c.id)
+        )
+        return [
+            FactoryComment(r["assessment_id"], r["question_code"], r["comment"], r["by_subject"], r["at"], r["id"])
+            for r in rows.mappings()
+        ]
 
     async def add_transition(self, transition: Transition) -> None:
         await self.session.execute(

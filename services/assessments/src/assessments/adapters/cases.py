@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assessments.adapters.tables import ZT_CASE, ZT_CASE_STEP
-from assessments.domain.zero_tolerance import Case, CaseStatus, CaseStep, Source
+from assessments.adapters.tables import ZT_CASE, ZT_CASE_STEP, ZT_REFERRAL
+from assessments.domain.zero_tolerance import Case, CaseStatus, CaseStep, Channel, Referral, Source
 from servicekit.pagination import PageParams, paginate, resolve_sort
 
 
@@ -126,3 +126,55 @@ class CaseRepository:
             conditions.append(ZT_CASE.c.factory_id == filters.factory_id)
         rows, cursor = await paginate(self.session, select(ZT_CASE).where(*conditions), order, page)
         return [_case_of(r._mapping) for r in rows], cursor
+
+    async def add_referral(self, referral: Referral) -> None:
+        await self.session.execute(ZT_REFERRAL.insert().values(**_referral_values(referral)))
+
+    async def save_referral(self, referral: Referral) -> None:
+        values = _referral_values(referral)
+        await self.session.execute(ZT_REFERRAL.update().where(ZT_REFERRAL.c.id == referral.id).values(**values))
+
+    async def referral(self, referral_id: uuid.UUID, *, for_update: bool = False) -> Referral | None:
+        stmt = select(ZT_REFERRAL).where(ZT_REFERRAL.c.id == referral_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = (await self.session.execute(stmt)).mappings().first()
+        return _referral_of(row) if row is not None else None
+
+    async def referrals(self, case_id: uuid.UUID) -> list[Referral]:
+        rows = await self.session.execute(
+            select(ZT_REFERRAL)
+            .where(ZT_REFERRAL.c.case_id == case_id)
+            .order_by(ZT_REFERRAL.c.referred_at, ZT_REFERRAL.c.id)
+        )
+        return [_referral_of(r) for r in rows.mappings()]
+
+
+def _referral_values(referral: Referral) -> dict[str, Any]:
+    return {
+        "id": referral.id,
+        "case_id": referral.case_id,
+        "party": referral.party,
+        "channel": referral.channel.value,
+        "referred_at": referral.referred_at,
+        "recorded_by": referral.recorded_by,
+        "reference": referral.reference,
+        "acknowledged_at": referral.acknowledged_at,
+        "acknowledged_by": referral.acknowledged_by,
+        "acknowledgement_note": referral.acknowledgement_note,
+    }
+
+
+def _referral_of(row: Any) -> Referral:
+    return Referral(
+        id=row["id"],
+        case_id=row["case_id"],
+        party=row["party"],
+        channel=Channel(row["channel"]),
+        referred_at=row["referred_at"],
+        recorded_by=row["recorded_by"],
+        reference=row["reference"],
+        acknowledged_at=row["acknowledged_at"],
+        acknowledged_by=row["acknowledged_by"],
+        acknowledgement_note=row["acknowledgement_note"],
+    )

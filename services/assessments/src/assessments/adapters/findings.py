@@ -11,9 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assessments.adapters.tables import FINDING, FINDING_REVISION
-from assessments.domain.assessment import Finding, FindingRevision
-from assessments.domain.lifecycle import Result
+from assessments.adapters.tables import FINDING, FINDING_REVISION, REVISION_PROPOSAL
+from assessments.domain.assessment import Correction, Finding, FindingRevision, ProposalStatus, RevisionProposal
+from assessments.domain.lifecycle import Result, Severity
+
+
+def _severity(value: str | None) -> Severity | None:
+    return Severity(value) if value else None
 
 
 def _finding_of(row: Any) -> Finding:
@@ -26,6 +30,8 @@ def _finding_of(row: Any) -> Finding:
         revision=row["revision"],
         recorded_at=row["recorded_at"],
         recorded_by=row["recorded_by"],
+        explanation=row["explanation"],
+        severity=_severity(row["severity"]),
     )
 
 
@@ -39,6 +45,8 @@ def _finding_values(finding: Finding) -> dict[str, Any]:
         "revision": finding.revision,
         "recorded_at": finding.recorded_at,
         "recorded_by": finding.recorded_by,
+        "explanation": finding.explanation,
+        "severity": finding.severity.value if finding.severity else None,
     }
 
 
@@ -69,6 +77,8 @@ class FindingRepository:
                     "workers_affected": stmt.excluded.workers_affected,
                     "recorded_at": stmt.excluded.recorded_at,
                     "recorded_by": stmt.excluded.recorded_by,
+                    "explanation": stmt.excluded.explanation,
+                    "severity": stmt.excluded.severity,
                 },
             ),
             [_finding_values(f) for f in findings],
@@ -108,6 +118,9 @@ class FindingRepository:
                 reason=revision.reason,
                 author=revision.author,
                 at=revision.at,
+                explanation=revision.explanation,
+                severity=revision.severity.value if revision.severity else None,
+                approved_by=revision.approved_by,
             )
         )
 
@@ -129,9 +142,38 @@ class FindingRepository:
                 author=r["author"],
                 at=r["at"],
                 id=r["id"],
+                explanation=r["explanation"],
+                severity=_severity(r["severity"]),
+                approved_by=r["approved_by"],
             )
             for r in rows.mappings()
         ]
+
+    async def add_proposal(self, proposal: RevisionProposal) -> None:
+        await self.session.execute(REVISION_PROPOSAL.insert().values(**_proposal_values(proposal)))
+
+    async def save_proposal(self, proposal: RevisionProposal) -> None:
+        values = _proposal_values(proposal)
+        await self.session.execute(
+            REVISION_PROPOSAL.update().where(REVISION_PROPOSAL.c.id == proposal.id).values(**values)
+        )
+
+    async def proposal(self, proposal_id: uuid.UUID, *, for_update: bool = False) -> RevisionProposal | None:
+        stmt = select(REVISION_PROPOSAL).where(REVISION_PROPOSAL.c.id == proposal_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = (await self.session.execute(stmt)).mappings().first()
+        return _proposal_of(row) if row is not None else None
+
+    async def proposals(self, assessment_id: uuid.UUID, question_code: str) -> list[RevisionProposal]:
+        rows = await self.session.execute(
+            select(REVISION_PROPOSAL)
+            .where(
+                REVISION_PROPOSAL.c.assessment_id == assessment_id, REVISION_PROPOSAL.c.question_code == question_code
+            )
+            .order_by(REVISION_PROPOSAL.c.proposed_at, REVISION_PROPOSAL.c.id)
+        )
+        return [_proposal_of(r) for r in rows.mappings()]
 
     async def results_of(self, assessment_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Result]]:
         """The results of several assessments' findings in one query: {assessment id: {question: result}}."""
@@ -144,3 +186,48 @@ class FindingRepository:
         for aid, code, result in rows:
             results[aid][code] = Result(result)
         return results
+
+
+def _proposal_values(proposal: RevisionProposal) -> dict[str, Any]:
+    c = proposal.correction
+    return {
+        "id": proposal.id,
+        "assessment_id": proposal.assessment_id,
+        "question_code": proposal.question_code,
+        "result": c.result.value,
+        "evidence": c.evidence,
+        "workers_affected": c.workers_affected,
+        "explanation": c.explanation,
+        "severity": c.severity.value if c.severity else None,
+        "reason": c.reason,
+        "proposed_by": proposal.proposed_by,
+        "proposed_at": proposal.proposed_at,
+        "status": proposal.status.value,
+        "decided_by": proposal.decided_by,
+        "decided_at": proposal.decided_at,
+        "decision_note": proposal.decision_note,
+        "revision": proposal.revision,
+    }
+
+
+def _proposal_of(row: Any) -> RevisionProposal:
+    return RevisionProposal(
+        id=row["id"],
+        assessment_id=row["assessment_id"],
+        question_code=row["question_code"],
+        correction=Correction(
+            result=Result(row["result"]),
+            evidence=row["evidence"],
+            workers_affected=row["workers_affected"],
+            reason=row["reason"],
+            explanation=row["explanation"],
+            severity=_severity(row["severity"]),
+        ),
+        proposed_by=row["proposed_by"],
+        proposed_at=row["proposed_at"],
+        status=ProposalStatus(row["status"]),
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+        decision_note=row["decision_note"],
+        revision=row["revision"],
+    )

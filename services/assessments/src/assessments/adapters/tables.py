@@ -88,6 +88,8 @@ ASSESSMENT = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True)),
     sa.Column("created_by", sa.Text),
     sa.Column("updated_at", sa.DateTime(timezone=True)),
+    sa.Column("comment_period_ends", sa.DateTime(timezone=True)),
+    sa.Column("comment_period_waived", sa.Boolean),
 )
 
 TRANSITION = sa.Table(
@@ -113,6 +115,8 @@ FINDING = sa.Table(
     sa.Column("revision", sa.Integer),
     sa.Column("recorded_at", sa.DateTime(timezone=True)),
     sa.Column("recorded_by", sa.Text),
+    sa.Column("explanation", sa.Text),
+    sa.Column("severity", sa.String(16)),
 )
 
 FINDING_REVISION = sa.Table(
@@ -127,6 +131,41 @@ FINDING_REVISION = sa.Table(
     sa.Column("workers_affected", sa.Integer),
     sa.Column("reason", sa.Text),
     sa.Column("author", sa.Text),
+    sa.Column("at", sa.DateTime(timezone=True)),
+    sa.Column("explanation", sa.Text),
+    sa.Column("severity", sa.String(16)),
+    sa.Column("approved_by", sa.Text),
+)
+
+REVISION_PROPOSAL = sa.Table(
+    "revision_proposal",
+    _metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("assessment_id", UUID(as_uuid=True)),
+    sa.Column("question_code", sa.Text),
+    sa.Column("result", sa.String(16)),
+    sa.Column("evidence", sa.Text),
+    sa.Column("workers_affected", sa.Integer),
+    sa.Column("explanation", sa.Text),
+    sa.Column("severity", sa.String(16)),
+    sa.Column("reason", sa.Text),
+    sa.Column("proposed_by", sa.Text),
+    sa.Column("proposed_at", sa.DateTime(timezone=True)),
+    sa.Column("status", sa.String(16)),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("decision_note", sa.Text),
+    sa.Column("revision", sa.Integer),
+)
+
+FACTORY_COMMENT = sa.Table(
+    "factory_comment",
+    _metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("assessment_id", UUID(as_uuid=True)),
+    sa.Column("question_code", sa.Text),
+    sa.Column("comment", sa.Text),
+    sa.Column("by_subject", sa.Text),
     sa.Column("at", sa.DateTime(timezone=True)),
 )
 
@@ -168,6 +207,21 @@ ZT_CASE_STEP = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True)),
     sa.Column("by_subject", sa.Text),
     sa.Column("note", sa.Text),
+)
+
+ZT_REFERRAL = sa.Table(
+    "zt_referral",
+    _metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("case_id", UUID(as_uuid=True)),
+    sa.Column("party", sa.Text),
+    sa.Column("channel", sa.String(16)),
+    sa.Column("referred_at", sa.DateTime(timezone=True)),
+    sa.Column("recorded_by", sa.Text),
+    sa.Column("reference", sa.Text),
+    sa.Column("acknowledged_at", sa.DateTime(timezone=True)),
+    sa.Column("acknowledged_by", sa.Text),
+    sa.Column("acknowledgement_note", sa.Text),
 )
 
 REPORT_ACCESS = sa.Table(

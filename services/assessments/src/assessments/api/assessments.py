@@ -6,11 +6,20 @@ import uuid
 
 from fastapi import APIRouter
 
-from assessments.api.schemas import AssessmentOut, ScheduleIn, TransitionIn, TransitionOut
+from assessments.api.schemas import (
+    AssessmentOut,
+    CancelIn,
+    CommentIn,
+    CommentOut,
+    RescheduleIn,
+    ScheduleIn,
+    TransitionIn,
+    TransitionOut,
+)
 from assessments.domain.assessment import Plan
 from assessments.domain.lifecycle import Status
-from assessments.service import scheduling
-from servicekit.edge import AnyPrincipal, StaffPrincipal, UnitOfWorkDep
+from assessments.service import comments, scheduling
+from servicekit.edge import AnyPrincipal, FactoryPrincipal, StaffPrincipal, UnitOfWorkDep
 from servicekit.errors import PROBLEM_RESPONSES
 from servicekit.pagination import Page, PageQuery
 
@@ -64,7 +73,9 @@ async def move(
     assessment_id: uuid.UUID, body: TransitionIn, uow: UnitOfWorkDep, staff: StaffPrincipal
 ) -> AssessmentOut:
     """scheduled → in_progress → draft_submitted → quality_checked → released → comment_period → finalised;
-    draft_submitted → in_progress returns it to the team (with comments). Anything else: 409."""
+    draft_submitted → in_progress returns it to the team (with comments). Anything else: 409. Quality check,
+    release and return are a team leader's (scope `assessments:team_leader`) who was not on the team (403);
+    finalisation waits for the end of the factory's comment period or its waiver (409)."""
     moved = await scheduling.transition(
         uow, principal=staff, assessment_id=assessment_id, to=Status(body.to), comment=body.comment
     )
@@ -78,3 +89,60 @@ async def transition_history(
     return [
         TransitionOut.of(t) for t in await scheduling.transitions(uow, principal=staff, assessment_id=assessment_id)
     ]
+
+
+@router.post("/v1/assessments/{assessment_id}/cancellation", tags=["assessments"], summary="Cancel an assessment")
+async def cancel(assessment_id: uuid.UUID, body: CancelIn, uow: UnitOfWorkDep, staff: StaffPrincipal) -> AssessmentOut:
+    """Before fieldwork ends (scheduled, or in progress up to the last visit day), with a reason; the assessment
+    then counts for no cycle (`assessment.cancelled`). Otherwise 409."""
+    cancelled = await scheduling.cancel(uow, principal=staff, assessment_id=assessment_id, reason=body.reason)
+    return AssessmentOut.of(cancelled)
+
+
+@router.post("/v1/assessments/{assessment_id}/reschedule", tags=["assessments"], summary="Move an assessment's visit")
+async def reschedule(
+    assessment_id: uuid.UUID, body: RescheduleIn, uow: UnitOfWorkDep, staff: StaffPrincipal
+) -> AssessmentOut:
+    """Before fieldwork ends, with a reason; the report's due date follows the new last visit day
+    (`assessment.rescheduled`). Once the visit started only its last day moves. Otherwise 409."""
+    moved = await scheduling.reschedule(
+        uow,
+        principal=staff,
+        assessment_id=assessment_id,
+        start=body.start_date,
+        end=body.end_date,
+        reason=body.reason,
+    )
+    return AssessmentOut.of(moved)
+
+
+@router.post(
+    "/v1/assessments/{assessment_id}/comments", status_code=201, tags=["comment period"], summary="Comment on a finding"
+)
+async def comment(
+    assessment_id: uuid.UUID, body: CommentIn, uow: UnitOfWorkDep, factory: FactoryPrincipal
+) -> CommentOut:
+    """The factory, on one finding of its report, while its comment period runs (409 before or after it)."""
+    made = await comments.comment(
+        uow, principal=factory, assessment_id=assessment_id, question_code=body.question_code, text=body.comment
+    )
+    return CommentOut.of(made)
+
+
+@router.get("/v1/assessments/{assessment_id}/comments", tags=["comment period"], summary="The factory's comments")
+async def factory_comments(assessment_id: uuid.UUID, uow: UnitOfWorkDep, principal: AnyPrincipal) -> list[CommentOut]:
+    """Staff of the country and the factory itself."""
+    return [CommentOut.of(c) for c in await comments.comments(uow, principal=principal, assessment_id=assessment_id)]
+
+
+@router.post(
+    "/v1/assessments/{assessment_id}/comment-period/waiver",
+    tags=["comment period"],
+    summary="The factory waives the rest of its comment period",
+)
+async def waive_comment_period(
+    assessment_id: uuid.UUID, uow: UnitOfWorkDep, factory: FactoryPrincipal
+) -> AssessmentOut:
+    """The assessment is finalised at once (`assessment.finalised`)."""
+    finalised = await scheduling.waive_comment_period(uow, principal=factory, assessment_id=assessment_id)
+    return AssessmentOut.of(finalised)

@@ -3,7 +3,6 @@ and a country's average non-compliance on publicly reported issues."""
 
 from __future__ import annotations
 
-import csv
 import io
 import uuid
 from datetime import date
@@ -23,6 +22,7 @@ from assessments.api.schemas import (
     ReportWithEvidenceOut,
 )
 from assessments.service import reports as service
+from servicekit.downloads import content_disposition, csv_writer
 from servicekit.edge import AnyPrincipal, StaffPrincipal, UnitOfWorkDep
 from servicekit.errors import PROBLEM_RESPONSES, BadRequest
 
@@ -47,6 +47,8 @@ def _report_out(report: service.Report) -> ReportOut | ReportWithEvidenceOut:
                     "result": finding.result if finding else None,
                     "workers_affected": finding.workers_affected if finding else None,
                     "revision": finding.revision if finding else None,
+                    "explanation": finding.explanation if finding else None,
+                    "severity": finding.severity if finding else None,
                 }
                 if report.with_evidence:
                     entry["evidence"] = finding.evidence if finding else None
@@ -98,13 +100,13 @@ async def get_report(
     if format == "json":
         return _report_out(report)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(service.REPORT_CSV_COLUMNS)
     writer.writerows(service.report_rows(report))
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="assessment-{assessment_id}.csv"'},
+        headers={"Content-Disposition": content_disposition(f"assessment-{assessment_id}.csv")},
     )
 
 

@@ -15,11 +15,18 @@ from pydantic import BaseModel, Field
 
 from assessments.domain import zero_tolerance
 from assessments.domain.aggregates import AssessmentAggregates, Rate
-from assessments.domain.assessment import Assessment, Finding, FindingRevision, Transition
-from assessments.domain.lifecycle import AssessmentType, Mode, Result, Status
+from assessments.domain.assessment import (
+    Assessment,
+    FactoryComment,
+    Finding,
+    FindingRevision,
+    RevisionProposal,
+    Transition,
+)
+from assessments.domain.lifecycle import AssessmentType, Mode, Result, Severity, Status
 from assessments.domain.slcp import SlcpExport, SlcpStatus
 from assessments.domain.tool import Tool, ToolVersion, to_documents
-from assessments.domain.zero_tolerance import Case, CaseStatus, Source
+from assessments.domain.zero_tolerance import Case, CaseStatus, Channel, Source
 from servicekit.edge import StrictInput
 
 # ---- tools -------------------------------------------------------------------------------------------------------
@@ -65,6 +72,8 @@ class ToolQuestionOut(BaseModel):
     tags: list[str] | None = None
     zero_tolerance_category: str | None = None
     slcp: list[str] | None = None
+    slcp_confirmed: bool | None = Field(default=None, description="Whether the SLCP ids were verified.")
+    yes_means: Literal["non_compliant"] | None = Field(default=None, description="Set when 'Yes' is the violation.")
 
 
 class ToolVersionDetailOut(ToolVersionOut):
@@ -126,6 +135,10 @@ class AssessmentOut(BaseModel):
     finalised_at: datetime | None
     created_at: datetime
     created_by: str
+    comment_period_ends: datetime | None = Field(
+        default=None, description="When the factory's comment period ends (set when it opens); then it is finalised."
+    )
+    comment_period_waived: bool = Field(default=False, description="The factory waived the rest of its period.")
 
     @classmethod
     def of(cls, assessment: Assessment) -> AssessmentOut:
@@ -140,6 +153,16 @@ def _assessment_fields(assessment: Assessment, model: type[BaseModel]) -> dict[s
 class TransitionIn(StrictInput):
     to: Literal["in_progress", "draft_submitted", "quality_checked", "released", "comment_period", "finalised"]
     comment: str | None = Field(default=None, max_length=4000, description="Required to return a draft to the team.")
+
+
+class CancelIn(StrictInput):
+    reason: str = Field(min_length=1, max_length=4000, description="Why the assessment is called off.")
+
+
+class RescheduleIn(StrictInput):
+    start_date: date = Field(description="New first visit day (unchanged once the visit started).")
+    end_date: date = Field(description="New last visit day; the report is due 28 days later.")
+    reason: str = Field(min_length=1, max_length=4000)
 
 
 class TransitionOut(BaseModel):
@@ -161,8 +184,14 @@ class TransitionOut(BaseModel):
 
 class FindingIn(StrictInput):
     result: Result
-    evidence: str | None = Field(default=None, max_length=8000, description="Private: staff and the factory only.")
+    evidence: str | None = Field(
+        default=None, max_length=8000, description="Private to staff: may name workers, so never shown to the factory."
+    )
     workers_affected: int | None = Field(default=None, ge=0, le=1_000_000)
+    explanation: str | None = Field(
+        default=None, max_length=8000, description="What the factory reads about the finding; names nobody."
+    )
+    severity: Severity | None = Field(default=None, description="Non-compliant findings only.")
 
 
 class FindingBatchItem(FindingIn):
@@ -186,6 +215,8 @@ class FindingOut(BaseModel):
     result: Result
     evidence: str | None
     workers_affected: int | None
+    explanation: str | None
+    severity: Severity | None
     revision: int
     recorded_at: datetime
     recorded_by: str
@@ -199,11 +230,75 @@ class RevisionIn(FindingIn):
     reason: str = Field(min_length=1, max_length=4000)
 
 
-class RevisionRecorded(BaseModel):
+class RevisionProposalOut(BaseModel):
+    """A proposed correction of a finalised finding; it takes effect once another staff member approves it."""
+
+    id: uuid.UUID
+    assessment_id: uuid.UUID
     question_code: str
-    revision: int
     result: Result
+    evidence: str | None
+    workers_affected: int | None
+    explanation: str | None
+    severity: Severity | None
     reason: str
+    proposed_by: str
+    proposed_at: datetime
+    status: Literal["proposed", "approved", "rejected"]
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    revision: int | None = Field(description="The revision it became, once approved.")
+
+    @classmethod
+    def of(cls, proposal: RevisionProposal) -> RevisionProposalOut:
+        c = proposal.correction
+        return cls(
+            id=proposal.id,
+            assessment_id=proposal.assessment_id,
+            question_code=proposal.question_code,
+            result=c.result,
+            evidence=c.evidence,
+            workers_affected=c.workers_affected,
+            explanation=c.explanation,
+            severity=c.severity,
+            reason=c.reason,
+            proposed_by=proposal.proposed_by,
+            proposed_at=proposal.proposed_at,
+            status=proposal.status.value,
+            decided_by=proposal.decided_by,
+            decided_at=proposal.decided_at,
+            decision_note=proposal.decision_note,
+            revision=proposal.revision,
+        )
+
+
+class DecisionIn(StrictInput):
+    note: str | None = Field(default=None, max_length=4000, description="Required to reject.")
+
+
+class RevisionDecisionOut(BaseModel):
+    proposal: RevisionProposalOut
+    revision: int | None = Field(description="The finding's new revision, when approved.")
+    zero_tolerance_cases_opened: list[uuid.UUID]
+
+
+class CommentIn(StrictInput):
+    question_code: str = Field(min_length=1, max_length=40)
+    comment: str = Field(min_length=1, max_length=8000)
+
+
+class CommentOut(BaseModel):
+    id: int | None
+    assessment_id: uuid.UUID
+    question_code: str
+    comment: str
+    by_subject: str
+    at: datetime
+
+    @classmethod
+    def of(cls, comment: FactoryComment) -> CommentOut:
+        return cls(**{name: getattr(comment, name) for name in cls.model_fields})
 
 
 class FindingRevisionOut(BaseModel):
@@ -219,6 +314,9 @@ class FindingRevisionOut(BaseModel):
     reason: str | None
     author: str
     at: datetime
+    explanation: str | None
+    severity: Severity | None
+    approved_by: str | None = Field(description="Who approved the correction (none for the first revision).")
 
     @classmethod
     def of(cls, revision: FindingRevision) -> FindingRevisionOut:
@@ -247,10 +345,12 @@ class ReportQuestionOut(BaseModel):
     result: Result | None
     workers_affected: int | None
     revision: int | None
+    explanation: str | None = Field(default=None, description="The factory-facing explanation of the finding.")
+    severity: Severity | None = None
 
 
 class ReportQuestionWithEvidenceOut(ReportQuestionOut):
-    evidence: str | None = Field(description="Private: shown to staff of the country and the factory only.")
+    evidence: str | None = Field(description="Private: shown to staff of the country only.")
 
 
 Q = TypeVar("Q", bound=ReportQuestionOut)
@@ -297,11 +397,11 @@ class ReportBody(BaseModel, Generic[Q]):
 
 
 class ReportOut(ReportBody[ReportQuestionOut]):
-    """The report as a buyer reads it: no evidence notes."""
+    """The report as the factory and buyers read it: explanations, no evidence notes."""
 
 
 class ReportWithEvidenceOut(ReportBody[ReportQuestionWithEvidenceOut]):
-    """The report as staff of the country and the factory itself read it: with the evidence notes."""
+    """The report as staff of the country read it: with the evidence notes."""
 
 
 class CycleResultOut(BaseModel):
@@ -388,24 +488,66 @@ class CaseOut(BaseModel):
     opened_by: str
     updated_at: datetime
     steps: list[CaseStep] | None = None
+    referrals: list[ReferralOut] | None = Field(default=None, description="Who was told, when, how; acknowledged.")
 
     @classmethod
-    def of(cls, case: Case, steps: list[zero_tolerance.CaseStep] | None = None) -> CaseOut:
+    def of(
+        cls,
+        case: Case,
+        steps: list[zero_tolerance.CaseStep] | None = None,
+        referrals: list[zero_tolerance.Referral] | None = None,
+    ) -> CaseOut:
         late = case.overdue_steps(datetime.now(UTC))
-        fields = {name: getattr(case, name) for name in cls.model_fields if hasattr(case, name) and name != "steps"}
+        fields = {
+            name: getattr(case, name)
+            for name in cls.model_fields
+            if hasattr(case, name) and name not in ("steps", "referrals")
+        }
         return cls.model_validate(
             {
                 **fields,
                 "overdue_steps": late,
                 "overdue": bool(late),
                 "steps": None if steps is None else [CaseStep(**vars(step)) for step in steps],
+                "referrals": None if referrals is None else [ReferralOut.of(r) for r in referrals],
             }
         )
 
 
 class CaseMove(StrictInput):
-    to: Literal["referred", "acknowledged", "remediation", "closed"]
-    note: str | None = Field(default=None, max_length=4000, description="Required to close.")
+    to: Literal["referred", "acknowledged", "remediation", "closed", "not_confirmed"]
+    note: str | None = Field(
+        default=None, max_length=4000, description="Required to close, and for not_confirmed (the reason)."
+    )
+
+
+class ReferralIn(StrictInput):
+    party: str = Field(min_length=1, max_length=100, description="A party the protocol tells of this case.")
+    channel: Channel
+    referred_at: datetime | None = Field(default=None, description="Default: now.")
+    reference: str | None = Field(default=None, max_length=500, description="Letter number, ticket, and so on.")
+
+
+class AcknowledgementIn(StrictInput):
+    acknowledged_at: datetime | None = Field(default=None, description="Default: now.")
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class ReferralOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    party: str
+    channel: Channel
+    referred_at: datetime
+    recorded_by: str
+    reference: str | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    acknowledgement_note: str | None
+
+    @classmethod
+    def of(cls, referral: zero_tolerance.Referral) -> ReferralOut:
+        return cls(**{name: getattr(referral, name) for name in cls.model_fields})
 
 
 # ---- SLCP --------------------------------------------------------------------------------------------------------
@@ -435,13 +577,31 @@ class SlcpDocumentFields(BaseModel):
     sector: str = Field(default="garment", max_length=32)
 
 
-class SlcpDocument(SlcpDocumentFields):
-    """An SLCP assessment in the platform's exchange format (see services/assessments/README.md)."""
+class SlcpExportAnswerOut(BaseModel):
+    question_id: str
+    answer: Literal["Yes", "No", "N/A"] = Field(description="Follows the question's polarity.")
+    finding: Result
+    id_confirmed: bool = Field(description="False: the SLCP id is assumed, not verified against SLCP's list.")
 
-    answers: list[SlcpAnswerOut]
+
+class SlcpExportOut(BaseModel):
+    """A released Better Work assessment mapped onto SLCP question ids. Not an SLCP-verified assessment: it
+    carries no SLCP status or verifier (see services/assessments/README.md)."""
+
+    format: Literal["betterwork-assessment-for-slcp/1"]
+    source: Literal["Better Work"]
+    slcp_verified: Literal[False]
+    statement: str
+    assessment_id: str
+    facility_id: str
+    assessment_status: Literal["released", "finalised"]
+    status_date: date
+    sector: str
+    answers: list[SlcpExportAnswerOut]
+    unconfirmed_question_ids: list[str] = Field(description="SLCP ids in `answers` that are not verified.")
 
     @classmethod
-    def of(cls, export: SlcpExport) -> SlcpDocument:
+    def of(cls, export: SlcpExport) -> SlcpExportOut:
         return cls.model_validate(vars(export))
 
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter
 
-from assessments.api.schemas import SlcpDocument, SlcpImportIn, SlcpImportOut
+from assessments.api.schemas import SlcpExportOut, SlcpImportIn, SlcpImportOut
 from assessments.service import slcp
-from servicekit.edge import AnyPrincipal, StaffPrincipal, UnitOfWorkDep
+from servicekit.auth import Principal, Role
+from servicekit.edge import AnyPrincipal, UnitOfWorkDep, principal_with
 from servicekit.errors import PROBLEM_RESPONSES
 
 router = APIRouter(responses=PROBLEM_RESPONSES)
+
+# staff of the country, or a service client (an SLCP integration) of it holding `slcp:write` / `slcp:read`
+StaffOrSlcpClient = Annotated[Principal, principal_with(Role.STAFF, Role.SERVICE)]
 
 
 def _import_out(result: slcp.ImportResult) -> SlcpImportOut:
@@ -33,16 +38,21 @@ def _import_out(result: slcp.ImportResult) -> SlcpImportOut:
 
 
 @router.post("/v1/slcp/imports", status_code=201, tags=["SLCP"], summary="Import an SLCP assessment")
-async def import_slcp(body: SlcpImportIn, uow: UnitOfWorkDep, staff: StaffPrincipal) -> SlcpImportOut:
+async def import_slcp(body: SlcpImportIn, uow: UnitOfWorkDep, caller: StaffOrSlcpClient) -> SlcpImportOut:
+    """Staff, or a service client with `slcp:write`, of the factory's country. The document's `facility_id` must
+    be the factory's SLCP facility id in the registry (409 otherwise)."""
     document = body.model_dump(mode="json", exclude={"factory_id"})
-    return _import_out(await slcp.import_slcp(uow, principal=staff, document=document, factory_id=body.factory_id))
+    return _import_out(await slcp.import_slcp(uow, principal=caller, document=document, factory_id=body.factory_id))
 
 
 @router.get("/v1/slcp/imports/{import_id}", tags=["SLCP"], summary="One SLCP import")
-async def get_slcp_import(import_id: uuid.UUID, uow: UnitOfWorkDep, staff: StaffPrincipal) -> SlcpImportOut:
-    return _import_out(await slcp.get_import(uow, principal=staff, import_id=import_id))
+async def get_slcp_import(import_id: uuid.UUID, uow: UnitOfWorkDep, caller: StaffOrSlcpClient) -> SlcpImportOut:
+    return _import_out(await slcp.get_import(uow, principal=caller, import_id=import_id))
 
 
-@router.get("/v1/assessments/{assessment_id}/slcp", tags=["SLCP"], summary="A released assessment in SLCP format")
-async def export_slcp(assessment_id: uuid.UUID, uow: UnitOfWorkDep, principal: AnyPrincipal) -> SlcpDocument:
-    return SlcpDocument.of(await slcp.export_slcp(uow, principal=principal, assessment_id=assessment_id))
+@router.get("/v1/assessments/{assessment_id}/slcp", tags=["SLCP"], summary="A released assessment mapped onto SLCP ids")
+async def export_slcp(assessment_id: uuid.UUID, uow: UnitOfWorkDep, principal: AnyPrincipal) -> SlcpExportOut:
+    """Whoever may read the report, and service clients of the country with `slcp:read`. Better Work data, not
+    an SLCP-verified assessment (`slcp_verified: false`); answers follow each question's polarity; unverified
+    SLCP ids are listed in `unconfirmed_question_ids`."""
+    return SlcpExportOut.of(await slcp.export_slcp(uow, principal=principal, assessment_id=assessment_id))

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from assessments.api.schemas import ProtocolOut, ToolVersionDetailOut, ToolVersionOut
 from assessments.service import tools
+from servicekit.downloads import content_disposition
 from servicekit.edge import AnyPrincipal, StaffPrincipal, UnitOfWorkDep
 from servicekit.errors import PROBLEM_RESPONSES, BadRequest
 
@@ -68,7 +69,7 @@ async def export_tool(tool_version_id: uuid.UUID, uow: UnitOfWorkDep, principal:
     return Response(
         tools.export_yaml(tool),
         media_type="application/yaml",
-        headers={"Content-Disposition": f'attachment; filename="{version.label.replace(" ", "_")}.yaml"'},
+        headers={"Content-Disposition": content_disposition(f"{version.label.replace(' ', '_')}.yaml")},
     )
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from enum import StrEnum
 
 from assessments.domain import lifecycle as rules
-from assessments.domain.lifecycle import AssessmentType, LifecycleError, Mode, Result, Status
+from assessments.domain.lifecycle import AssessmentType, LifecycleError, Mode, Result, Severity, Status
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class FactoryRef:
 
 
 ASSESSABLE = ("enrolled", "active")
+# the token scope that makes a staff member a team leader (quality check, release, return to the team)
+TEAM_LEADER_SCOPE = "assessments:team_leader"
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,23 @@ class Assessment:
     created_at: datetime
     created_by: str
     updated_at: datetime
+    comment_period_ends: datetime | None = None  # set when the factory's comment period opens
+    comment_period_waived: bool = False
 
     def overdue(self, today: date) -> bool:
         """Not released although the report is due."""
         return rules.is_overdue(self.status, self.report_due, today)
+
+    def comment_period_open(self, now: datetime) -> bool:
+        """In the factory's comment period, which has neither ended nor been waived."""
+        return (
+            self.status is Status.COMMENT_PERIOD
+            and not self.comment_period_waived
+            and (self.comment_period_ends is None or now < self.comment_period_ends)
+        )
+
+    def team_members(self) -> frozenset[str]:
+        return frozenset(self.team)
 
 
 @dataclass(frozen=True)
@@ -132,10 +148,24 @@ class Transition:
 
 
 def move(
-    assessment: Assessment, to: Status, *, comment: str | None, missing_findings: int, by: str, now: datetime
+    assessment: Assessment,
+    to: Status,
+    *,
+    comment: str | None,
+    missing_findings: int,
+    by: str,
+    now: datetime,
+    comment_days: int = rules.COMMENT_DAYS,
 ) -> tuple[Assessment, Transition]:
-    """The assessment's next version after the move, and the move itself (LifecycleError if not allowed)."""
-    rules.check_transition(assessment.status, to, comment=comment, missing_findings=missing_findings)
+    """The assessment's next version after the move, and the move itself (LifecycleError if not allowed).
+    Opening the comment period starts its clock."""
+    rules.check_transition(
+        assessment.status,
+        to,
+        comment=comment,
+        missing_findings=missing_findings,
+        comment_period_open=assessment.comment_period_open(now),
+    )
     moved = replace(
         assessment,
         status=to,
@@ -143,8 +173,74 @@ def move(
         updated_at=now,
         released_at=now if to is Status.RELEASED else assessment.released_at,
         finalised_at=now if to is Status.FINALISED else assessment.finalised_at,
+        comment_period_ends=(
+            rules.comment_period_ends(now, comment_days)
+            if to is Status.COMMENT_PERIOD
+            else assessment.comment_period_ends
+        ),
     )
     return moved, Transition(assessment.id, assessment.status, to, now, by, comment)
+
+
+@dataclass(frozen=True)
+class FactoryComment:
+    """The factory's comment on one finding, made during its comment period."""
+
+    assessment_id: uuid.UUID
+    question_code: str
+    comment: str
+    by_subject: str
+    at: datetime
+    id: int | None = None
+
+
+class FourEyesError(PermissionError):
+    """The caller may not make this move on this assessment (the API answers 403)."""
+
+
+def needs_team_leader(assessment: Assessment, to: Status) -> bool:
+    """Quality check, release, and returning a submitted draft to the team are a team leader's moves."""
+    returning = assessment.status is Status.DRAFT_SUBMITTED and to is Status.IN_PROGRESS
+    return to in rules.TEAM_LEADER_MOVES or returning
+
+
+def check_four_eyes(assessment: Assessment, to: Status, *, by: str, is_team_leader: bool, team: frozenset[str]) -> None:
+    """A team leader's move is made by a team leader, and never one who was on the team (named in `team`, or
+    who recorded a finding or submitted the draft): nobody checks their own work."""
+    if not needs_team_leader(assessment, to):
+        return
+    if not is_team_leader:
+        raise FourEyesError(f"Only a team leader may move an assessment to {to.value}.")
+    if by in team:
+        raise FourEyesError(
+            f"{by} was on the assessment team; a team leader who was not on it checks and releases the report."
+        )
+
+
+def cancel(assessment: Assessment, *, reason: str, by: str, now: datetime) -> tuple[Assessment, Transition]:
+    """Called off before fieldwork ends, with its reason (LifecycleError otherwise)."""
+    rules.check_before_fieldwork_ends(assessment.status, assessment.end_date, now.date(), reason)
+    moved = replace(assessment, status=Status.CANCELLED, version=assessment.version + 1, updated_at=now)
+    return moved, Transition(assessment.id, assessment.status, Status.CANCELLED, now, by, reason)
+
+
+def reschedule(assessment: Assessment, *, start: date, end: date, reason: str, now: datetime) -> Assessment:
+    """New visit days before fieldwork ends; the report's due date follows the new last visit day. An assessment
+    already in progress keeps its first visit day."""
+    rules.check_before_fieldwork_ends(assessment.status, assessment.end_date, now.date(), reason)
+    rules.check_dates(start, end)
+    if assessment.status is Status.IN_PROGRESS and start != assessment.start_date:
+        raise LifecycleError("the visit has started: only its last day can move")
+    if (start, end) == (assessment.start_date, assessment.end_date):
+        raise LifecycleError("the new dates are the current ones")
+    return replace(
+        assessment,
+        start_date=start,
+        end_date=end,
+        report_due=rules.report_due(end),
+        version=assessment.version + 1,
+        updated_at=now,
+    )
 
 
 @dataclass(frozen=True)
@@ -157,6 +253,8 @@ class Finding:
     revision: int
     recorded_at: datetime
     recorded_by: str
+    explanation: str | None = None  # factory-facing: what the finding means, without naming anyone
+    severity: Severity | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +271,9 @@ class FindingRevision:
     author: str
     at: datetime
     id: int | None = None
+    explanation: str | None = None
+    severity: Severity | None = None
+    approved_by: str | None = None
 
 
 def first_revision(finding: Finding) -> FindingRevision:
@@ -187,6 +288,8 @@ def first_revision(finding: Finding) -> FindingRevision:
         reason=None,
         author=finding.recorded_by,
         at=finding.recorded_at,
+        explanation=finding.explanation,
+        severity=finding.severity,
     )
 
 
@@ -196,27 +299,75 @@ class Correction:
     evidence: str | None
     workers_affected: int | None
     reason: str
+    explanation: str | None = None
+    severity: Severity | None = None
 
 
 def check_correction(assessment: Assessment, correction: Correction) -> None:
     """Only a finalised assessment's findings are corrected, each correction with its reason."""
     rules.check_revision(assessment.status, correction.reason)
     rules.check_workers_affected(correction.result, correction.workers_affected)
+    rules.check_severity(correction.result, correction.severity)
+
+
+class ProposalStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class RevisionProposal:
+    """A correction of a finalised finding as one staff member proposed it; another approves or rejects it."""
+
+    id: uuid.UUID
+    assessment_id: uuid.UUID
+    question_code: str
+    correction: Correction
+    proposed_by: str
+    proposed_at: datetime
+    status: ProposalStatus = ProposalStatus.PROPOSED
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_note: str | None = None
+    revision: int | None = None  # the revision it became, once approved
+
+
+def propose(
+    assessment: Assessment, question_code: str, correction: Correction, *, by: str, now: datetime
+) -> RevisionProposal:
+    check_correction(assessment, correction)
+    return RevisionProposal(uuid.uuid4(), assessment.id, question_code, correction, by, now)
+
+
+def check_decision(proposal: RevisionProposal, *, by: str, approve: bool, note: str | None) -> None:
+    """A proposal is decided once, by someone other than who proposed it; a rejection says why."""
+    if proposal.status is not ProposalStatus.PROPOSED:
+        raise LifecycleError(f"the proposed revision was {proposal.status.value} already")
+    if by == proposal.proposed_by:
+        raise FourEyesError("a revision is approved or rejected by a staff member other than who proposed it")
+    if not approve and not (note and note.strip()):
+        raise LifecycleError("rejecting a proposed revision needs a note saying why")
 
 
 def correct(
-    assessment: Assessment, finding: Finding, correction: Correction, *, by: str, now: datetime
-) -> tuple[Finding, FindingRevision]:
-    """A finalised finding's next revision (LifecycleError unless the assessment is finalised and a reason given)."""
+    assessment: Assessment, finding: Finding, proposal: RevisionProposal, *, by: str, now: datetime
+) -> tuple[Finding, FindingRevision, RevisionProposal]:
+    """Approve a proposed correction: the finding's next revision, authored by the proposer and approved by `by`
+    (LifecycleError unless the assessment is finalised; FourEyesError if `by` proposed it)."""
+    correction = proposal.correction
     check_correction(assessment, correction)
+    check_decision(proposal, by=by, approve=True, note=None)
     revised = replace(
         finding,
         result=correction.result,
         evidence=correction.evidence,
         workers_affected=correction.workers_affected,
+        explanation=correction.explanation,
+        severity=correction.severity,
         revision=finding.revision + 1,
         recorded_at=now,
-        recorded_by=by,
+        recorded_by=proposal.proposed_by,
     )
     revision = FindingRevision(
         assessment_id=finding.assessment_id,
@@ -226,7 +377,18 @@ def correct(
         evidence=revised.evidence,
         workers_affected=revised.workers_affected,
         reason=correction.reason,
-        author=by,
+        author=proposal.proposed_by,
         at=now,
+        explanation=revised.explanation,
+        severity=revised.severity,
+        approved_by=by,
     )
-    return revised, revision
+    decided = replace(
+        proposal, status=ProposalStatus.APPROVED, decided_by=by, decided_at=now, revision=revised.revision
+    )
+    return revised, revision, decided
+
+
+def reject(proposal: RevisionProposal, *, by: str, note: str, now: datetime) -> RevisionProposal:
+    check_decision(proposal, by=by, approve=False, note=note)
+    return replace(proposal, status=ProposalStatus.REJECTED, decided_by=by, decided_at=now, decision_note=note)

@@ -13,6 +13,10 @@ earlier is stored as unverified. A VRF document is immutable: importing the same
 with different answers is refused. `finding` is the verified conclusion on the question
 (`compliant`, `non_compliant`, `not_applicable`); `answer` is kept as given. Each answer lands on
 every tool question mapped to its SLCP id; answers with no mapping are listed in the result.
+
+The export of a released Better Work assessment is a different document (`format:
+betterwork-assessment-for-slcp/1`): Better Work data is not SLCP-verified, so it carries no SLCP status or
+verifier, says so, and cannot be imported back as an SLCP assessment.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from assessments.domain.lifecycle import Result
-from assessments.domain.tool import Tool
+from assessments.domain.tool import Question, Tool
 
 FORMAT = "betterwork-slcp/1"
 
@@ -79,28 +83,37 @@ def map_answers(tool: Tool, answers: Sequence[Mapping[str, Any]]) -> Mapped:
     return Mapped(findings, sources, sorted(set(unmapped)), sorted(conflicts))
 
 
-def export_answers(tool: Tool, findings: Mapping[str, Result]) -> list[dict[str, str]]:
-    """A released assessment's findings as SLCP answers, one per mapped SLCP question.
+def export_answers(tool: Tool, findings: Mapping[str, Result]) -> list[dict[str, Any]]:
+    """A released assessment's findings as answers to SLCP questions, one per mapped SLCP question.
 
-    Where several tool questions map to one SLCP question, any non-compliance makes it non-compliant.
+    Where several tool questions map to one SLCP question, any non-compliance makes it non-compliant. The
+    Yes/No answer follows the question's polarity (a compliant factory answers "No" to "does the employer
+    employ workers under 15?"); `id_confirmed` says whether the SLCP id was verified or only assumed.
     """
-    by_slcp: dict[str, list[Result]] = {}
+    by_slcp: dict[str, list[tuple[Question, Result]]] = {}
     for code, result in findings.items():
-        for slcp_id in tool.question(code).slcp:
-            by_slcp.setdefault(slcp_id, []).append(result)
+        question = tool.question(code)
+        for slcp_id in question.slcp:
+            by_slcp.setdefault(slcp_id, []).append((question, result))
     answers = []
-    for slcp_id, results in sorted(by_slcp.items()):
+    for slcp_id, pairs in sorted(by_slcp.items()):
+        results = [r for _, r in pairs]
         if Result.NON_COMPLIANT in results:
             finding = Result.NON_COMPLIANT
         elif Result.COMPLIANT in results:
             finding = Result.COMPLIANT
         else:
             finding = Result.NOT_APPLICABLE
-        answers.append({"question_id": slcp_id, "finding": finding.value, "answer": _ANSWER[finding]})
+        question = min((q for q, _ in pairs), key=lambda q: list(tool.questions).index(q.code))
+        answers.append(
+            {
+                "question_id": slcp_id,
+                "finding": finding.value,
+                "answer": question.answer(finding.value),
+                "id_confirmed": all(q.slcp_confirmed for q, _ in pairs),
+            }
+        )
     return answers
-
-
-_ANSWER = {Result.COMPLIANT: "Yes", Result.NON_COMPLIANT: "No", Result.NOT_APPLICABLE: "N/A"}
 
 
 @dataclass(frozen=True)
@@ -133,15 +146,26 @@ class SlcpError(ValueError):
     """A verified (VRF) import cannot change (409)."""
 
 
+EXPORT_FORMAT = "betterwork-assessment-for-slcp/1"
+EXPORT_STATEMENT = (
+    "Better Work assessment data, released by the country programme, mapped onto SLCP question ids. It is not an "
+    "SLCP-verified assessment: no SLCP verifier took part and it carries no SLCP verification status."
+)
+
+
 @dataclass(frozen=True)
 class SlcpExport:
-    """A released assessment in the exchange format (VRC once released, VRF once finalised)."""
+    """A released Better Work assessment offered to SLCP: says what it is (not SLCP-verified data), which of its
+    SLCP ids are unconfirmed, and answers that follow each question's polarity."""
 
     assessment_id: str
     facility_id: str
-    status: str
+    assessment_status: str  # released or finalised (Better Work's lifecycle, not SLCP's)
     status_date: date
-    verifier: str
     sector: str
-    answers: list[dict[str, str]]
-    format: str = FORMAT
+    answers: list[dict[str, Any]]
+    unconfirmed_question_ids: list[str]
+    format: str = EXPORT_FORMAT
+    source: str = "Better Work"
+    slcp_verified: bool = False
+    statement: str = EXPORT_STATEMENT

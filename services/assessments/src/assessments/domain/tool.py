@@ -63,6 +63,15 @@ class Question:
     tags: frozenset[Tag]
     zero_tolerance_category: str | None = None
     slcp: tuple[str, ...] = ()
+    slcp_confirmed: bool = False  # the SLCP ids were checked against SLCP's own list (not assumed)
+    yes_means_compliant: bool = True  # the question's polarity: False when "Yes" is the violation
+
+    def answer(self, result: str) -> str:
+        """The Yes/No answer to this question that a finding means ("N/A" when not applicable)."""
+        if result == "not_applicable":
+            return "N/A"
+        compliant = result == "compliant"
+        return "Yes" if compliant is self.yes_means_compliant else "No"
 
     @property
     def publicly_reported(self) -> bool:
@@ -98,6 +107,11 @@ class Tool:
             for slcp_id in question.slcp:
                 index.setdefault(slcp_id, []).append(question)
         return index
+
+
+def zero_tolerance_categories(tool: Tool) -> set[str]:
+    """The zero-tolerance categories the tool's questions can trigger (the country protocol must cover each)."""
+    return {q.zero_tolerance_category for q in tool.questions.values() if q.zero_tolerance_category}
 
 
 def _text(value: Any, where: str) -> dict[str, str]:
@@ -156,6 +170,12 @@ def parse_tool(global_template: Mapping[str, Any], country_tool: Mapping[str, An
             raise ToolError(f"question {code}: a zero-tolerance question needs a known zero_tolerance_category")
         if Tag.ZERO_TOLERANCE not in tags and category is not None:
             raise ToolError(f"question {code}: zero_tolerance_category without the zero_tolerance tag")
+        yes_means = raw.get("yes_means", "compliant")
+        if yes_means not in ("compliant", "non_compliant"):
+            raise ToolError(f"question {code}: yes_means is compliant or non_compliant")
+        confirmed = raw.get("slcp_confirmed", False)
+        if not isinstance(confirmed, bool):
+            raise ToolError(f"question {code}: slcp_confirmed is true or false")
         questions[code] = Question(
             code=code,
             compliance_point=cp_code,
@@ -165,6 +185,8 @@ def parse_tool(global_template: Mapping[str, Any], country_tool: Mapping[str, An
             tags=tags,
             zero_tolerance_category=category,
             slcp=tuple(str(s) for s in raw.get("slcp") or ()),
+            slcp_confirmed=confirmed,
+            yes_means_compliant=yes_means == "compliant",
         )
     if not questions:
         raise ToolError("the country tool has no questions")
@@ -210,6 +232,9 @@ def to_documents(tool: Tool) -> tuple[dict[str, Any], dict[str, Any]]:
             entry["zero_tolerance_category"] = q.zero_tolerance_category
         if q.slcp:
             entry["slcp"] = list(q.slcp)
+            entry["slcp_confirmed"] = q.slcp_confirmed
+        if not q.yes_means_compliant:
+            entry["yes_means"] = "non_compliant"
         questions.append(entry)
     country_tool: dict[str, Any] = {
         "kind": "cat-country-tool",

@@ -3,7 +3,10 @@
 A case opens the moment a zero-tolerance finding is recorded or staff report one from outside an
 assessment (advisory visit, hotline, brand). It then moves opened -> referred (the parties the country
 protocol lists are told) -> acknowledged -> remediation -> closed, each step with a deadline counted
-from the opening; a step not reached by its deadline is overdue.
+from the opening; a step not reached by its deadline is overdue. A deadline of 0 days means "at once":
+due within AT_ONCE of the opening, not overdue the moment the case opens. Before remediation a case may
+end as not_confirmed (an unfounded hotline report, say), with the reason. Each referral is recorded: to
+which party, when, through which channel, and when the party acknowledged it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class CaseStatus(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     REMEDIATION = "remediation"
     CLOSED = "closed"
+    NOT_CONFIRMED = "not_confirmed"
 
 
 class Source(StrEnum):
@@ -38,6 +42,18 @@ class CaseError(ValueError):
     """A case change the protocol does not allow (409), or a protocol document that is wrong."""
 
 
+class Channel(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    LETTER = "letter"
+    MEETING = "meeting"
+    PORTAL = "portal"
+
+
+FINISHED = frozenset({CaseStatus.CLOSED, CaseStatus.NOT_CONFIRMED})
+# not_confirmed is possible from these (before remediation starts)
+BEFORE_REMEDIATION = frozenset({CaseStatus.OPENED, CaseStatus.REFERRED, CaseStatus.ACKNOWLEDGED})
+AT_ONCE = timedelta(hours=24)  # what a deadline of 0 days gives: due the same day, not overdue on opening
 ORDER = (CaseStatus.OPENED, CaseStatus.REFERRED, CaseStatus.ACKNOWLEDGED, CaseStatus.REMEDIATION, CaseStatus.CLOSED)
 # the deadline key in a protocol for reaching each status
 DEADLINE_KEYS = {
@@ -100,13 +116,32 @@ def parse_protocol(document: Mapping[str, Any]) -> Protocol:
 
 
 def deadlines_for(rule: IssueRule, opened_at: datetime) -> dict[str, str]:
-    return {status.value: (opened_at + timedelta(days=days)).isoformat() for status, days in rule.deadline_days.items()}
+    """When each step is due; 0 days means at once (within AT_ONCE of the opening)."""
+    return {
+        status.value: (opened_at + (timedelta(days=days) if days else AT_ONCE)).isoformat()
+        for status, days in rule.deadline_days.items()
+    }
+
+
+def check_covers(protocol: Protocol, categories: set[str], *, tool: str) -> None:
+    """A protocol must cover every zero-tolerance category of the country's tool; otherwise a finding on the
+    uncovered question could open no case."""
+    missing = sorted(categories - set(protocol.issues))
+    if missing:
+        raise CaseError(f"the {protocol.country} protocol does not cover {', '.join(missing)} of tool {tool}")
 
 
 def check_move(current: CaseStatus, to: CaseStatus, note: str | None) -> None:
-    """One step at a time, forward only; closing needs a note on the outcome."""
-    if current is CaseStatus.CLOSED:
-        raise CaseError("the case is closed")
+    """One step at a time, forward only; closing needs a note on the outcome; not_confirmed, with its reason,
+    is possible from any step before remediation."""
+    if current in FINISHED:
+        raise CaseError(f"the case is {current.value}")
+    if to is CaseStatus.NOT_CONFIRMED:
+        if current not in BEFORE_REMEDIATION:
+            raise CaseError(f"a case in {current.value} is past the point where it can be found not confirmed")
+        if not (note and note.strip()):
+            raise CaseError("a case found not confirmed needs a note saying why")
+        return
     if ORDER.index(to) != ORDER.index(current) + 1:
         expected = ORDER[ORDER.index(current) + 1]
         raise CaseError(f"a case that is {current.value} moves to {expected.value} next, not {to.value}")
@@ -115,7 +150,9 @@ def check_move(current: CaseStatus, to: CaseStatus, note: str | None) -> None:
 
 
 def overdue_steps(status: CaseStatus, deadlines: Mapping[str, str], now: datetime) -> list[str]:
-    """Steps not yet reached whose deadline has passed."""
+    """Steps not yet reached whose deadline has passed (none once the case is finished)."""
+    if status in FINISHED:
+        return []
     reached = ORDER.index(status)
     late = []
     for step in ORDER[reached + 1 :]:
@@ -194,3 +231,47 @@ def move_case(case: Case, to: CaseStatus, *, note: str | None, by: str, now: dat
     """The case one step on (CaseError if the step is not the next one, or a close lacks its note)."""
     check_move(case.status, to, note)
     return replace(case, status=to, updated_at=now), CaseStep(case.status, to, now, by, note)
+
+
+@dataclass(frozen=True)
+class Referral:
+    """One party told of a case: when, through which channel, and when it acknowledged."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    party: str
+    channel: Channel
+    referred_at: datetime
+    recorded_by: str
+    reference: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    acknowledgement_note: str | None = None
+
+
+def refer(
+    case: Case,
+    *,
+    party: str,
+    channel: Channel,
+    referred_at: datetime,
+    reference: str | None,
+    by: str,
+    now: datetime,
+) -> Referral:
+    """Record that `party` (one the protocol says is told of this case) was told (CaseError otherwise)."""
+    if case.status in FINISHED:
+        raise CaseError(f"the case is {case.status.value}")
+    if party not in case.notify:
+        raise CaseError(f"{party} is not among the parties the protocol tells of this case: {', '.join(case.notify)}")
+    if referred_at > now or referred_at < case.opened_at:
+        raise CaseError("a referral happens between the case's opening and now")
+    return Referral(uuid.uuid4(), case.id, party, channel, referred_at, by, reference)
+
+
+def acknowledge(referral: Referral, *, at: datetime, note: str | None, by: str, now: datetime) -> Referral:
+    if referral.acknowledged_at is not None:
+        raise CaseError(f"{referral.party} acknowledged this referral already")
+    if at > now or at < referral.referred_at:
+        raise CaseError("an acknowledgement comes between the referral and now")
+    return replace(referral, acknowledged_at=at, acknowledged_by=by, acknowledgement_note=note)

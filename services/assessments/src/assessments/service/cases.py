@@ -4,16 +4,20 @@ staff from outside an assessment, then followed step by step under the country p
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from assessments.adapters.audit import audit
 from assessments.adapters.cases import CaseFilters, CaseRepository
 from assessments.domain import zero_tolerance as rules
-from assessments.domain.zero_tolerance import Case, CaseError, CaseStatus, CaseStep, Protocol, Source
+from assessments.domain.zero_tolerance import Case, CaseError, CaseStatus, CaseStep, Channel, Protocol, Referral, Source
 from assessments.service import tools
-from assessments.service.factory_refs import known_factory
-from betterwork_contracts.events.assessments import ZeroToleranceCaseOpened, ZeroToleranceCaseUpdated
+from assessments.service.factory_refs import staff_factory
+from betterwork_contracts.events.assessments import (
+    ZeroToleranceCaseNotConfirmed,
+    ZeroToleranceCaseOpened,
+    ZeroToleranceCaseUpdated,
+)
 from servicekit.auth import Principal, check_staff
 from servicekit.database import UnitOfWork
 from servicekit.errors import Conflict, NotFound
@@ -28,6 +32,7 @@ def _now() -> datetime:
 class CaseWithSteps:
     case: Case
     steps: list[CaseStep]
+    referrals: list[Referral] = field(default_factory=list)
 
 
 async def open_case(
@@ -86,8 +91,7 @@ async def report_case(
     details: str | None,
 ) -> CaseWithSteps:
     """Staff report a zero-tolerance issue found outside an assessment (advisory visit, hotline, brand)."""
-    factory = await known_factory(uow, factory_id)
-    check_staff(principal, factory.country)
+    factory = await staff_factory(uow, principal, factory_id)
     try:
         case_id = await open_case(
             uow,
@@ -121,7 +125,7 @@ async def get_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID)
     case = await cases.load(case_id)
     if case is None or not principal.is_staff_of(case.country):
         raise NotFound(f"No zero-tolerance case {case_id}.")
-    return CaseWithSteps(case, await cases.steps(case_id))
+    return CaseWithSteps(case, await cases.steps(case_id), await cases.referrals(case_id))
 
 
 async def list_cases(
@@ -147,39 +151,129 @@ async def list_cases(
 async def move_case(
     uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, to: CaseStatus, note: str | None
 ) -> CaseWithSteps:
-    """One step on (409 otherwise); `case_updated` goes out with the transaction."""
+    """One step on, or not_confirmed (with its reason) before remediation (409 otherwise); `case_updated` (or
+    `case_not_confirmed`) goes out with the transaction."""
     cases = CaseRepository(uow.session)
+    case = await _locked(cases, principal, case_id)
+    await _move(uow, cases, principal, case, to, note, _now())
+    await uow.commit()
+    return await get_case(uow, principal=principal, case_id=case_id)
+
+
+async def _locked(cases: CaseRepository, principal: Principal, case_id: uuid.UUID) -> Case:
     case = await cases.load(case_id, for_update=True)
     if case is None or not principal.is_staff_of(case.country):
         raise NotFound(f"No zero-tolerance case {case_id}.")
     check_staff(principal, case.country)
+    return case
+
+
+async def _move(
+    uow: UnitOfWork,
+    cases: CaseRepository,
+    principal: Principal,
+    case: Case,
+    to: CaseStatus,
+    note: str | None,
+    now: datetime,
+) -> Case:
     try:
-        moved, step = rules.move_case(case, to, note=note, by=principal.subject, now=_now())
+        moved, step = rules.move_case(case, to, note=note, by=principal.subject, now=now)
     except CaseError as exc:
         raise Conflict(str(exc), current_status=case.status.value) from exc
     await cases.save(moved)
-    await cases.add_step(case_id, step)
+    await cases.add_step(case.id, step)
     await audit(
         uow.session,
         principal,
         action=f"zero_tolerance.{to.value}",
         entity_type="zero_tolerance_case",
-        entity_id=str(case_id),
+        entity_id=str(case.id),
         reason=note,
     )
-    uow.emit(
-        ZeroToleranceCaseUpdated.model_validate(
-            {
-                "case_id": case_id,
-                "factory_id": case.factory_id,
-                "country": case.country,
-                "category": case.category,
-                "status": to.value,
-                "previous_status": case.status.value,
-                "updated_at": step.at,
-            }
-        ),
-        country=case.country,
+    common = {"case_id": case.id, "factory_id": case.factory_id, "country": case.country, "category": case.category}
+    if to is CaseStatus.NOT_CONFIRMED:
+        event: ZeroToleranceCaseNotConfirmed | ZeroToleranceCaseUpdated = ZeroToleranceCaseNotConfirmed.model_validate(
+            {**common, "previous_status": case.status.value, "decided_at": step.at}
+        )
+    else:
+        event = ZeroToleranceCaseUpdated.model_validate(
+            {**common, "status": to.value, "previous_status": case.status.value, "updated_at": step.at}
+        )
+    uow.emit(event, country=case.country)
+    return moved
+
+
+async def refer(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    case_id: uuid.UUID,
+    party: str,
+    channel: Channel,
+    referred_at: datetime | None,
+    reference: str | None,
+) -> Referral:
+    """Record that a party the protocol names was told (when, how); the first referral of an opened case moves
+    it to referred."""
+    cases = CaseRepository(uow.session)
+    case = await _locked(cases, principal, case_id)
+    now = _now()
+    try:
+        referral = rules.refer(
+            case,
+            party=party,
+            channel=channel,
+            referred_at=referred_at or now,
+            reference=reference,
+            by=principal.subject,
+            now=now,
+        )
+    except CaseError as exc:
+        raise Conflict(str(exc), current_status=case.status.value) from exc
+    await cases.add_referral(referral)
+    await audit(
+        uow.session,
+        principal,
+        action="zero_tolerance.referral_recorded",
+        entity_type="zero_tolerance_case",
+        entity_id=str(case_id),
+        details={"party": party, "channel": channel.value, "referred_at": referral.referred_at.isoformat()},
+    )
+    if case.status is CaseStatus.OPENED:
+        await _move(uow, cases, principal, case, CaseStatus.REFERRED, f"referred to {party} by {channel.value}", now)
+    await uow.commit()
+    return referral
+
+
+async def acknowledge_referral(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    case_id: uuid.UUID,
+    referral_id: uuid.UUID,
+    at: datetime | None,
+    note: str | None,
+) -> Referral:
+    """Record when the party acknowledged the referral (once)."""
+    cases = CaseRepository(uow.session)
+    await _locked(cases, principal, case_id)
+    referral = await cases.referral(referral_id, for_update=True)
+    if referral is None or referral.case_id != case_id:
+        raise NotFound(f"No referral {referral_id} of case {case_id}.")
+    now = _now()
+    try:
+        acknowledged = rules.acknowledge(referral, at=at or now, note=note, by=principal.subject, now=now)
+    except CaseError as exc:
+        raise Conflict(str(exc)) from exc
+    await cases.save_referral(acknowledged)
+    await audit(
+        uow.session,
+        principal,
+        action="zero_tolerance.referral_acknowledged",
+        entity_type="zero_tolerance_case",
+        entity_id=str(case_id),
+        details={"party": referral.party, "referral_id": str(referral_id)},
     )
     await uow.commit()
-    return await get_case(uow, principal=principal, case_id=case_id)
+    return acknowledged

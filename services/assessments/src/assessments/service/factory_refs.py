@@ -15,6 +15,7 @@ from assessments.adapters import factory_refs as read_model
 from assessments.domain.assessment import FactoryRef
 from betterwork_contracts.events.registry import FactoryMerged, FactoryRegistered, FactoryStatusChanged, FactoryUpdated
 from messaging.envelope import Envelope
+from servicekit.auth import Principal
 from servicekit.database import UnitOfWork
 from servicekit.errors import Conflict
 
@@ -60,9 +61,22 @@ async def known_factory(uow: UnitOfWork, factory_id: uuid.UUID) -> FactoryRef:
     """The factory as the registry last said (409 if its events have not arrived yet, or it was merged)."""
     factory = await read_model.load(uow.session, factory_id)
     if factory is None:
-        raise Conflict(
-            f"Factory {factory_id} is not known here yet (the registry's events may still be on their way).",
-        )
+        raise _unknown(factory_id)
+    if factory.merged_into is not None:
+        raise Conflict(f"Factory {factory_id} was merged into {factory.merged_into}; use that id.")
+    return factory
+
+
+def _unknown(factory_id: uuid.UUID) -> Conflict:
+    return Conflict(f"Factory {factory_id} is not known here yet (the registry's events may still be on their way).")
+
+
+async def staff_factory(uow: UnitOfWork, principal: Principal, factory_id: uuid.UUID) -> FactoryRef:
+    """The factory, for a change by staff of its country; to anyone else it is answered as one never registered
+    (409), so a write tells nobody that another programme's factory exists."""
+    factory = await read_model.load(uow.session, factory_id)
+    if factory is None or not principal.is_staff_of(factory.country):
+        raise _unknown(factory_id)
     if factory.merged_into is not None:
         raise Conflict(f"Factory {factory_id} was merged into {factory.merged_into}; use that id.")
     return factory

@@ -13,25 +13,27 @@ from assessments.adapters.assessments import AssessmentRepository
 from assessments.adapters.findings import FindingRepository
 from assessments.domain import assessment as rules
 from assessments.domain import lifecycle
-from assessments.domain.assessment import Assessment, Correction, Finding, FindingRevision
-from assessments.domain.lifecycle import LifecycleError, Result
+from assessments.domain.assessment import Assessment, Correction, Finding, FindingRevision, RevisionProposal
+from assessments.domain.lifecycle import LifecycleError, Result, Severity
 from assessments.domain.tool import Tool
 from assessments.domain.zero_tolerance import Protocol, Source
 from assessments.service import tools
 from assessments.service.cases import open_case
 from assessments.service.scheduling import load, staff_only
 from betterwork_contracts.events.assessments import AssessmentRevised
-from servicekit.auth import Principal, check_staff
+from servicekit.auth import Principal
 from servicekit.database import UnitOfWork
-from servicekit.errors import Conflict, NotFound, Unprocessable
+from servicekit.errors import Conflict, Forbidden, NotFound, Unprocessable
 
 
 @dataclass(frozen=True)
 class FindingIn:
     question_code: str
     result: Result
-    evidence: str | None
+    evidence: str | None  # for staff only
     workers_affected: int | None
+    explanation: str | None = None  # what the factory reads
+    severity: Severity | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ def _now() -> datetime:
 async def _editable(uow: UnitOfWork, principal: Principal, assessment_id: uuid.UUID) -> Assessment:
     """The assessment, locked while its findings change; 409 unless its status lets them change."""
     assessment = await load(AssessmentRepository(uow.session), assessment_id, for_update=True)
-    check_staff(principal, assessment.country)
+    if not principal.is_staff_of(assessment.country):
+        raise NotFound(f"No assessment {assessment_id}.")  # as for one that does not exist
     return assessment
 
 
@@ -65,6 +68,10 @@ def _problems(tool: Tool, findings: Sequence[FindingIn]) -> list[dict[str, str]]
             lifecycle.check_workers_affected(finding.result, finding.workers_affected)
         except LifecycleError as exc:
             problems.append({"pointer": f"#/body/findings/{i}/workers_affected", "detail": str(exc)})
+        try:
+            lifecycle.check_severity(finding.result, finding.severity)
+        except LifecycleError as exc:
+            problems.append({"pointer": f"#/body/findings/{i}/severity", "detail": str(exc)})
     return problems
 
 
@@ -85,7 +92,18 @@ async def record_findings(
     now = _now()
     await FindingRepository(uow.session).record(
         [
-            Finding(assessment_id, f.question_code, f.result, f.evidence, f.workers_affected, 1, now, principal.subject)
+            Finding(
+                assessment_id,
+                f.question_code,
+                f.result,
+                f.evidence,
+                f.workers_affected,
+                1,
+                now,
+                principal.subject,
+                explanation=f.explanation,
+                severity=f.severity,
+            )
             for f in findings
         ]
     )
@@ -108,13 +126,21 @@ async def _open_zero_tolerance_cases(
     findings: Sequence[FindingIn],
     now: datetime,
 ) -> list[uuid.UUID]:
-    """One case per non-compliant zero-tolerance finding that has none yet; the ids of those opened."""
+    """One case per non-compliant zero-tolerance finding that has none yet; the ids of those opened. A protocol
+    that does not cover the question's category refuses the change (409) rather than losing it."""
     opened = []
     protocol: Protocol | None = None
     for finding in findings:
         question = tool.question(finding.question_code)
         if question.zero_tolerance and finding.result is Result.NON_COMPLIANT:
             protocol = protocol or await tools.protocol_of(uow, assessment.country)
+            if question.zero_tolerance_category not in protocol.issues:
+                raise Conflict(
+                    f"The {assessment.country} zero-tolerance protocol does not cover "
+                    f"{question.zero_tolerance_category} (question {question.code}); load a protocol that does "
+                    "(PUT /v1/zero-tolerance-protocol). Nothing was recorded.",
+                    question_code=question.code,
+                )
             case_id = await open_case(
                 uow,
                 principal=principal,
@@ -140,36 +166,106 @@ async def list_findings(uow: UnitOfWork, *, principal: Principal, assessment_id:
     return sorted(findings.values(), key=lambda f: f.question_code)
 
 
-async def revise(
+async def propose_revision(
     uow: UnitOfWork,
     *,
     principal: Principal,
     assessment_id: uuid.UUID,
     question_code: str,
     correction: Correction,
-) -> FindingRevision:
-    """Correct a finalised finding: a new revision with author and reason; the earlier ones stay readable.
-
-    The finding is locked while it changes, so two corrections sent at once get consecutive revisions."""
+) -> RevisionProposal:
+    """Propose a correction of a finalised finding, with its reason; it takes effect only once another staff member
+    approves it (bribery to suppress a finding is a named risk, so nobody corrects alone)."""
     assessment = await _editable(uow, principal, assessment_id)
     try:
-        rules.check_correction(assessment, correction)
+        proposal = rules.propose(assessment, question_code, correction, by=principal.subject, now=_now())
     except LifecycleError as exc:
         raise Conflict(str(exc), current_status=assessment.status.value) from exc
     findings = FindingRepository(uow.session)
-    current = await findings.load(assessment_id, question_code, for_update=True)
-    if current is None:
+    if await findings.load(assessment_id, question_code) is None:
         raise NotFound(f"Assessment {assessment_id} has no finding on {question_code}.")
-    revised, revision = rules.correct(assessment, current, correction, by=principal.subject, now=_now())
+    await findings.add_proposal(proposal)
+    await AssessmentRepository(uow.session).audit(
+        principal,
+        action="finding.revision_proposed",
+        assessment_id=assessment_id,
+        reason=correction.reason,
+        details={"question_code": question_code, "proposal_id": str(proposal.id), "to": correction.result.value},
+    )
+    await uow.commit()
+    return proposal
+
+
+@dataclass(frozen=True)
+class Decision:
+    proposal: RevisionProposal
+    revision: FindingRevision | None
+    zero_tolerance_cases_opened: list[uuid.UUID]
+
+
+async def decide_revision(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    assessment_id: uuid.UUID,
+    question_code: str,
+    proposal_id: uuid.UUID,
+    approve: bool,
+    note: str | None,
+) -> Decision:
+    """Approve (the finding's next revision) or reject (with a note) a proposed correction; by a staff member
+    other than its proposer (403). Approving a non-compliance on a zero-tolerance question opens its case at once.
+
+    The finding is locked while it changes, so two approvals at once get consecutive revisions."""
+    assessment = await _editable(uow, principal, assessment_id)
+    findings = FindingRepository(uow.session)
+    proposal = await findings.proposal(proposal_id, for_update=True)
+    if proposal is None or proposal.assessment_id != assessment_id or proposal.question_code != question_code:
+        raise NotFound(f"No proposed revision {proposal_id} of {question_code}.")
+    now = _now()
+    assessments = AssessmentRepository(uow.session)
+    try:
+        if not approve:
+            decided = rules.reject(proposal, by=principal.subject, note=note or "", now=now)
+            await findings.save_proposal(decided)
+            await assessments.audit(
+                principal,
+                action="finding.revision_rejected",
+                assessment_id=assessment_id,
+                reason=note,
+                details={"question_code": question_code, "proposal_id": str(proposal_id)},
+            )
+            await uow.commit()
+            return Decision(decided, None, [])
+        current = await findings.load(assessment_id, question_code, for_update=True)
+        if current is None:
+            raise NotFound(f"Assessment {assessment_id} has no finding on {question_code}.")
+        revised, revision, decided = rules.correct(assessment, current, proposal, by=principal.subject, now=now)
+    except rules.FourEyesError as exc:
+        raise Forbidden(str(exc)) from exc
+    except LifecycleError as exc:
+        raise Conflict(str(exc), current_status=assessment.status.value, proposal_status=proposal.status.value) from exc
     await _keep_first_revision(findings, current)
     await findings.add_revision(revision)
     await findings.save(revised)
-    await AssessmentRepository(uow.session).audit(
+    await findings.save_proposal(decided)
+    _, tool = await tools.load_tool(uow, assessment.tool_version_id)
+    opened = await _open_zero_tolerance_cases(
+        uow,
+        principal,
+        assessment,
+        tool,
+        [FindingIn(question_code, revised.result, None, revised.workers_affected)]
+        if question_code in tool.questions
+        else [],
+        now,
+    )
+    await assessments.audit(
         principal,
         action="finding.revised",
         assessment_id=assessment_id,
-        reason=correction.reason,
-        details=_revision_details(question_code, revision, current),
+        reason=proposal.correction.reason,
+        details={**_revision_details(question_code, revision, current), "proposed_by": proposal.proposed_by},
     )
     uow.emit(
         AssessmentRevised(
@@ -186,7 +282,15 @@ async def revise(
         country=assessment.country,
     )
     await uow.commit()
-    return revision
+    return Decision(decided, revision, opened)
+
+
+async def proposals(
+    uow: UnitOfWork, *, principal: Principal, assessment_id: uuid.UUID, question_code: str
+) -> list[RevisionProposal]:
+    """Every proposed correction of a finding and what became of it (staff of the assessment's country only)."""
+    await staff_only(uow, principal, assessment_id)
+    return await FindingRepository(uow.session).proposals(assessment_id, question_code)
 
 
 def _revision_details(question_code: str, revision: FindingRevision, before: Finding) -> dict[str, Any]:

@@ -19,8 +19,9 @@ def is_own_factory(principal: Principal, assessment: Assessment) -> bool:
 
 
 def shows_evidence(principal: Principal, assessment: Assessment) -> bool:
-    """Evidence notes are private: staff of the country and the factory itself see them, nobody else."""
-    return principal.is_staff_of(assessment.country) or is_own_factory(principal, assessment)
+    """Evidence notes are for staff of the country only: they may name workers ("Worker Dara, 14, line 3"), and
+    showing them to factory management risks retaliation. The factory reads each finding's explanation."""
+    return principal.is_staff_of(assessment.country)
 
 
 async def may_read_report(uow: UnitOfWork, principal: Principal, assessment: Assessment) -> bool:

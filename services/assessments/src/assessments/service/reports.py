@@ -18,7 +18,7 @@ from assessments.domain.tool import Cluster, Tool, ToolVersion
 from assessments.service import tools
 from assessments.service.report_access import may_read_report, shows_evidence
 from assessments.service.scheduling import readable
-from servicekit.auth import Principal, check_staff
+from servicekit.auth import Principal, Role, check_staff
 from servicekit.database import UnitOfWork
 from servicekit.errors import NotFound
 
@@ -115,12 +115,15 @@ REPORT_CSV_COLUMNS = (
     "result",
     "workers_affected",
     "revision",
+    "severity",
+    "explanation",
     "evidence",
 )
 
 
 def report_rows(document: Report) -> list[list[Any]]:
-    """The report as CSV rows under `REPORT_CSV_COLUMNS` (evidence only for those who may see it)."""
+    """The report as CSV rows under `REPORT_CSV_COLUMNS` (evidence only for staff of the country; the factory-facing
+    explanation and the severity for every reader)."""
     rows = []
     for cluster in document.clusters:
         for point in cluster.compliance_points:
@@ -137,6 +140,8 @@ def report_rows(document: Report) -> list[list[Any]]:
                         finding.result.value if finding else "",
                         "" if finding is None or finding.workers_affected is None else finding.workers_affected,
                         finding.revision if finding else "",
+                        finding.severity.value if finding and finding.severity else "",
+                        (finding.explanation or "") if finding else "",
                         (finding.evidence or "") if finding and document.with_evidence else "",
                     ]
                 )
@@ -150,16 +155,22 @@ class CycleResult:
 
 
 async def factory_results(uow: UnitOfWork, *, principal: Principal, factory_id: uuid.UUID) -> list[CycleResult]:
-    """The factory's released and finalised assessments the caller may read, cycle by cycle, with figures."""
+    """The factory's released and finalised assessments the caller may read, cycle by cycle, with figures. Staff of
+    its country and the factory itself may find none yet; to anyone who may read none of them, the factory is
+    answered as one that does not exist (404)."""
+    factory = await factory_refs.load(uow.session, factory_id)
+    if factory is None:
+        raise NotFound(f"No factory {factory_id}.")
     released = await AssessmentRepository(uow.session).released_of_factory(factory_id)
     readable_ones = [a for a in released if await may_read_report(uow, principal, a)]
+    own = Role.FACTORY in principal.roles and principal.organisation_id == str(factory_id)
+    if not readable_ones and not (own or principal.is_staff_of(factory.country)):
+        raise NotFound(f"No factory {factory_id}.")
     results = await FindingRepository(uow.session).results_of([a.id for a in readable_ones])
     out = []
     for assessment in readable_ones:
         _, tool = await tools.load_tool(uow, assessment.tool_version_id)
         out.append(CycleResult(assessment, agg.assessment_aggregates(tool, results[assessment.id])))
-    if not out and not principal.is_admin and await factory_refs.load(uow.session, factory_id) is None:
-        raise NotFound(f"No factory {factory_id}.")
     return out
 
 

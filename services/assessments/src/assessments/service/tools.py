@@ -3,6 +3,7 @@ loaded on an instance's first start."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -14,15 +15,29 @@ import yaml
 
 from assessments.adapters.audit import audit
 from assessments.adapters.tools import ToolRepository
-from assessments.domain.tool import Tool, ToolError, ToolStatus, ToolVersion, draft_version, parse_tool, to_documents
-from assessments.domain.zero_tolerance import CaseError, Protocol, parse_protocol
+from assessments.domain.tool import (
+    Tool,
+    ToolError,
+    ToolStatus,
+    ToolVersion,
+    draft_version,
+    parse_tool,
+    to_documents,
+    zero_tolerance_categories,
+)
+from assessments.domain.zero_tolerance import CaseError, Protocol, check_covers, parse_protocol
 from servicekit.auth import Principal, Role, check_staff
 from servicekit.database import Database, UnitOfWork
-from servicekit.errors import BadRequest, Conflict, NotFound
+from servicekit.errors import BadRequest, Conflict, NotFound, Unprocessable
+from servicekit.uploads import load_yaml_upload
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-SHIPPED_TOOLS = ("tool_kh_garment.yaml",)
-SHIPPED_PROTOCOLS = ("zt_protocol_kh.yaml",)
+# the country tool and zero-tolerance protocol shipped for each country programme
+SHIPPED: dict[str, tuple[str, str]] = {
+    "KH": ("tool_kh_garment.yaml", "zt_protocol_kh.yaml"),
+    "VN": ("tool_vn_garment.yaml", "zt_protocol_vn.yaml"),
+}
+_log = logging.getLogger("assessments.tools")
 SYSTEM = Principal(subject="system:shipped-data", roles=frozenset({Role.ADMIN}))
 
 
@@ -102,6 +117,13 @@ async def publish(uow: UnitOfWork, *, principal: Principal, tool_version_id: uui
     check_staff(principal, draft.country)
     if draft.status is not ToolStatus.DRAFT:
         raise Conflict(f"Tool version {draft.label} is {draft.status.value}; only a draft can be published.")
+    protocol = await tools.protocol(draft.country)
+    if protocol is not None:
+        _, tool = await load_tool(uow, tool_version_id)
+        try:
+            check_covers(protocol, zero_tolerance_categories(tool), tool=tool.label)
+        except CaseError as exc:
+            raise Conflict(f"{exc}; load a protocol that covers them first (PUT /v1/zero-tolerance-protocol).") from exc
     published = replace(
         draft, status=ToolStatus.PUBLISHED, published_at=datetime.now(UTC), published_by=principal.subject
     )
@@ -134,11 +156,18 @@ async def protocol_of(uow: UnitOfWork, country: str) -> Protocol:
 
 async def put_protocol(uow: UnitOfWork, *, principal: Principal, body: bytes) -> Protocol:
     try:
-        document = yaml.safe_load(body.decode("utf-8"))
+        document = load_yaml_upload(body.decode("utf-8"))
         protocol = parse_protocol(document)
     except (UnicodeDecodeError, yaml.YAMLError, CaseError, AttributeError, TypeError, ValueError) as exc:
         raise BadRequest(f"The protocol is not valid: {exc}") from exc
     check_staff(principal, protocol.country)
+    for version in await ToolRepository(uow.session).versions(protocol.country):
+        if version.status is ToolStatus.PUBLISHED:
+            _, tool = await load_tool(uow, version.id)
+            try:
+                check_covers(protocol, zero_tolerance_categories(tool), tool=tool.label)
+            except CaseError as exc:
+                raise Unprocessable(f"The protocol is not valid: {exc}.") from exc
     await ToolRepository(uow.session).put_protocol(
         protocol.country, document, at=datetime.now(UTC), by=principal.subject
     )
@@ -153,26 +182,38 @@ async def put_protocol(uow: UnitOfWork, *, principal: Principal, body: bytes) ->
     return protocol
 
 
-async def load_shipped(database: Database) -> None:
-    """First start of an instance: publish the shipped country tool(s) and protocol(s) that are not there yet.
+def shipped_for(country: str | None) -> list[tuple[str, str]]:
+    """The shipped tool and protocol files an instance loads: those of its country (`COUNTRY`); an instance
+    without one (development, tests) loads every country's. A country with nothing shipped loads nothing:
+    its staff publish their own (POST /v1/tools, PUT /v1/zero-tolerance-protocol)."""
+    if country is None:
+        return list(SHIPPED.values())
+    if country.upper() not in SHIPPED:
+        _log.warning("no tool or protocol is shipped for %s; publish them through the API", country)
+        return []
+    return [SHIPPED[country.upper()]]
+
+
+async def load_shipped(database: Database, country: str | None = None) -> None:
+    """First start of an instance: publish the shipped country tool and protocol of its country (see
+    `shipped_for`) where none is there yet.
 
     Idempotent and safe with several processes starting at once (one advisory lock).
     """
     async with database.unit_of_work() as uow:
         tools = ToolRepository(uow.session)
         await tools.lock_shipped_data()
-        for name in SHIPPED_TOOLS:
-            tool = parse_yaml((DATA / name).read_bytes())
-            if await tools.has_any(tool.country, tool.sector):
-                continue
-            now = datetime.now(UTC)
-            draft = draft_version(tool, by=SYSTEM.subject, now=now)
-            await tools.add(
-                replace(draft, status=ToolStatus.PUBLISHED, published_at=now, published_by=SYSTEM.subject), tool
-            )
-        for name in SHIPPED_PROTOCOLS:
-            document = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
+        for tool_file, protocol_file in shipped_for(country):
+            tool = parse_yaml((DATA / tool_file).read_bytes())
+            if not await tools.has_any(tool.country, tool.sector):
+                now = datetime.now(UTC)
+                draft = draft_version(tool, by=SYSTEM.subject, now=now)
+                await tools.add(
+                    replace(draft, status=ToolStatus.PUBLISHED, published_at=now, published_by=SYSTEM.subject), tool
+                )
+            document = yaml.safe_load((DATA / protocol_file).read_text(encoding="utf-8"))
             protocol = parse_protocol(document)
+            check_covers(protocol, zero_tolerance_categories(tool), tool=tool.label)
             if not await tools.has_protocol(protocol.country):
                 await tools.put_protocol(protocol.country, document, at=datetime.now(UTC), by=SYSTEM.subject)
         await uow.commit()
