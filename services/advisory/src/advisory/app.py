@@ -4,6 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from advisory.api import committee, plans, reports, training
 from advisory.settings import AdvisorySettings
 from advisory.workers import WORKERS
 from messaging.runtime import outbox_for
@@ -14,7 +15,11 @@ from servicekit.definition import ServiceDefinition
 def create_app(settings: AdvisorySettings | None = None) -> FastAPI:
     settings = settings or AdvisorySettings()
     return create_service_app(
-        SERVICE, settings, routers=[], event_sink=outbox_for(settings).write, lifespan_hooks=WORKERS
+        SERVICE,
+        settings,
+        routers=[plans.router, reports.router, committee.router, training.router],
+        event_sink=outbox_for(settings).write,
+        lifespan_hooks=WORKERS,
     )
 
 
