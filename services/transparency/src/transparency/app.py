@@ -3,19 +3,30 @@
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from messaging.runtime import outbox_for
 from servicekit.app import create_service_app
 from servicekit.definition import ServiceDefinition
+from transparency.api import portal, public, publications, replies
+from transparency.api.caching import PublicCache, PublicCacheMiddleware
 from transparency.settings import TransparencySettings
 from transparency.workers import WORKERS
 
 
 def create_app(settings: TransparencySettings | None = None) -> FastAPI:
     settings = settings or TransparencySettings()
-    return create_service_app(
-        SERVICE, settings, routers=[], event_sink=outbox_for(settings).write, lifespan_hooks=WORKERS
+    app = create_service_app(
+        SERVICE,
+        settings,
+        routers=[publications.router, replies.router, public.router, portal.router],
+        event_sink=outbox_for(settings).write,
+        lifespan_hooks=WORKERS,
     )
+    app.state.public_cache = PublicCache(settings.public_cache_s, settings.public_cache_entries)
+    # innermost (appended, not added on top): request limits and telemetry still count every cached answer
+    app.user_middleware.append(Middleware(PublicCacheMiddleware, cache=app.state.public_cache))
+    return app
 
 
 SERVICE = ServiceDefinition(
