@@ -17,13 +17,24 @@ from pydantic import ConfigDict, Field
 
 from betterwork_contracts import EVENTS, TOPICS, IntegrationEvent, generate
 from betterwork_contracts.base import EventPart, Topic
+from betterwork_contracts.events.advisory import (
+    AdvisoryVisitRecorded,
+    ImprovementItemStatusChanged,
+    ImprovementPlanCreated,
+    ProgressReportIssued,
+    TrainingSessionDelivered,
+)
 from betterwork_contracts.events.assessments import (
+    AssessmentCancelled,
+    AssessmentCommentReceived,
     AssessmentFinalised,
     AssessmentReleased,
+    AssessmentRescheduled,
     AssessmentRevised,
     AssessmentScheduled,
     AssessmentStatusChanged,
     QuestionResult,
+    ZeroToleranceCaseNotConfirmed,
     ZeroToleranceCaseOpened,
     ZeroToleranceCaseUpdated,
 )
@@ -54,6 +65,7 @@ from betterwork_contracts.events.registry import (
     FactoryStatusChanged,
     FactoryUpdated,
 )
+from betterwork_contracts.events.transparency import PublicationReleased
 from betterwork_contracts.generate import check, check_compatibility, event_schema, main, render_all, write
 
 CONTRACTS_DIR = generate.CONTRACTS_DIR
@@ -373,6 +385,148 @@ SAMPLES: dict[str, list[IntegrationEvent]] = {
             country="KH",
             merged_at=AT,
         ),
+    ],
+    AssessmentCancelled.type: [
+        AssessmentCancelled(
+            assessment_id=ASSESSMENT_ID,
+            factory_id=FACTORY_ID,
+            country="KH",
+            cycle=2,
+            previous_status="scheduled",
+            reason="Factory closed for Khmer New Year; visit to be planned again",
+            cancelled_at=AT,
+        )
+    ],
+    AssessmentRescheduled.type: [
+        AssessmentRescheduled(
+            assessment_id=ASSESSMENT_ID,
+            factory_id=FACTORY_ID,
+            country="KH",
+            cycle=2,
+            start_date=date(2025, 4, 21),
+            end_date=date(2025, 4, 22),
+            due_date=date(2025, 5, 20),
+            previous_start_date=date(2025, 4, 14),
+            previous_end_date=date(2025, 4, 15),
+            reason="Flooding on the access road",
+            rescheduled_at=AT,
+        )
+    ],
+    AssessmentCommentReceived.type: [
+        AssessmentCommentReceived(
+            assessment_id=ASSESSMENT_ID,
+            factory_id=FACTORY_ID,
+            country="KH",
+            cycle=1,
+            question_code="OSH-EMERGENCY-01",
+            commented_at=AT,
+            comment_period_ends=datetime(2025, 3, 28, 9, 26, 53, tzinfo=UTC),
+        ),
+        AssessmentCommentReceived(
+            assessment_id=ASSESSMENT_ID,
+            factory_id=FACTORY_ID,
+            country="KH",
+            cycle=1,
+            question_code="CT-01",
+            commented_at=AT,
+        ),
+    ],
+    ZeroToleranceCaseNotConfirmed.type: [
+        ZeroToleranceCaseNotConfirmed(
+            case_id=CASE_ID,
+            factory_id=FACTORY_ID,
+            country="KH",
+            category="child_labour",
+            previous_status="referred",
+            decided_at=AT,
+        )
+    ],
+    ImprovementPlanCreated.type: [
+        ImprovementPlanCreated(
+            plan_id=UUID("2a3b4c5d-6e7f-4081-9293-a4b5c6d7e8f9"),
+            factory_id=FACTORY_ID,
+            country="KH",
+            cycle=1,
+            assessment_id=ASSESSMENT_ID,
+            item_count=14,
+            created_at=AT,
+        ),
+        ImprovementPlanCreated(
+            plan_id=UUID("2a3b4c5d-6e7f-4081-9293-a4b5c6d7e8f9"),
+            factory_id=FACTORY_ID,
+            country="VN",
+            cycle=3,
+            item_count=0,
+            created_at=AT,
+        ),
+    ],
+    ImprovementItemStatusChanged.type: [
+        ImprovementItemStatusChanged(
+            plan_id=UUID("2a3b4c5d-6e7f-4081-9293-a4b5c6d7e8f9"),
+            item_id=UUID("6f5e4d3c-2b1a-4098-8776-655443322110"),
+            factory_id=FACTORY_ID,
+            country="KH",
+            source="assessment",
+            question_code="OSH-EMERGENCY-01",
+            publicly_reported=True,
+            status="verified",
+            previous_status="reported_done",
+            changed_at=AT,
+        )
+    ],
+    ProgressReportIssued.type: [
+        ProgressReportIssued(
+            report_id=UUID("8c7b6a59-4837-4261-9504-f3e2d1c0b9a8"),
+            plan_id=UUID("2a3b4c5d-6e7f-4081-9293-a4b5c6d7e8f9"),
+            factory_id=FACTORY_ID,
+            country="KH",
+            cycle=1,
+            kind="pr1",
+            due_date=date(2025, 4, 13),
+            on_time=True,
+            reported_fixed_share=0.5,
+            verified_fixed_share=0.25,
+            issued_at=AT,
+        )
+    ],
+    AdvisoryVisitRecorded.type: [
+        AdvisoryVisitRecorded(
+            visit_id=UUID("0a1b2c3d-4e5f-4607-8819-2a3b4c5d6e7f"),
+            factory_id=FACTORY_ID,
+            country="KH",
+            visit_date=date(2025, 3, 12),
+            mode="joint_union",
+            topics=["fire safety", "overtime"],
+            items_discussed=3,
+            recorded_at=AT,
+        )
+    ],
+    TrainingSessionDelivered.type: [
+        TrainingSessionDelivered(
+            session_id=UUID("1b2c3d4e-5f60-4718-a92b-3c4d5e6f7081"),
+            course_code="SSD",
+            country="VN",
+            factory_id=FACTORY_ID,
+            session_date=date(2025, 3, 10),
+            mode="in_factory",
+            participants_women=18,
+            participants_men=4,
+            delivered_at=AT,
+        )
+    ],
+    PublicationReleased.type: [
+        PublicationReleased(
+            publication_id=UUID("2c3d4e5f-6071-4829-b3a4-5b6c7d8e9fa0"),
+            country="KH",
+            release_number=7,
+            rule_set="bfc-2024.1",
+            data_cut_off=date(2025, 3, 1),
+            approved_by="staff-sokha",
+            content_hash="sha256:" + "0" * 64,
+            factories_listed=612,
+            previous_release_number=6,
+            released_at=AT,
+        )
     ],
 }
 

@@ -3,7 +3,8 @@
 a factory registered and enrolled at the registry (invoicing learns of it, and drafts its service package
 invoice); a buyer registered at partnerships (invoicing learns its name), linked, with the factory's consent;
 the buyer buys credits, the invoice is paid, the buyer spends one credit on the factory's cycle, and
-partnerships, on `entitlement.purchased`, grants the buyer access to that cycle's reports.
+partnerships, on `entitlement.purchased`, grants the buyer access to that cycle's reports; assessments hears
+the grant, and the buyer reads the factory's released report (which it could not read before paying).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from devstack.broker import TansuBroker
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from devstack.testkit.access import buyer, factory, staff
+from devstack.testkit.assessments import released_assessment, status_in_assessments
 from devstack.testkit.database import fetch
 from devstack.testkit.events import on
 from devstack.testkit.invoicing import finance, price_list
@@ -31,6 +33,7 @@ async def test_a_buyer_buys_credits_pays_spends_one_and_gets_report_access(
         serve_in_process(test_platform.app("registry", **common)) as registry,
         serve_in_process(test_platform.app("partnerships", **common, webhook_worker_enabled=False)) as partnerships,
         serve_in_process(test_platform.app("invoicing", **common, overdue_sweep_enabled=False)) as invoicing,
+        serve_in_process(test_platform.app("assessments", **common)) as assessments,
     ):
         await price_list(invoicing, as_staff, "KH")
         record = await registered_factory(registry, as_staff)
@@ -93,6 +96,13 @@ async def test_a_buyer_buys_credits_pays_spends_one_and_gets_report_access(
         )
         assert consent.status_code == 201, consent.text
 
+        # The factory's first assessment is released: the buyer may not read it before buying access.
+        await wait_until(lambda: status_in_assessments(test_platform, factory_id), lambda s: s == "active", timeout=60)
+        released = await released_assessment(assessments, as_staff, factory_id, platform=test_platform)
+        aid = released["id"]
+        as_buyer = buyer(test_platform, buyer_id)
+        assert (await assessments.get(f"/v1/assessments/{aid}/report", headers=as_buyer)).status_code == 404
+
         # The buyer buys ten credits: an invoice in its registered name, at the 10-20 tier.
         bought = await invoicing.post(
             "/v1/wallet/purchases", json={"quantity": 10, "country": "KH"}, headers=buyer(test_platform, buyer_id)
@@ -137,3 +147,9 @@ async def test_a_buyer_buys_credits_pays_spends_one_and_gets_report_access(
 
         decided = await wait_until(access, lambda rows: any(r["granted"] for r in rows), timeout=60)
         assert [(d["cycle"], d["granted"]) for d in decided] == [(1, True)]
+
+        # Assessments hears the grant: the buyer reads cycle 1's released report.
+        async def buyer_reads() -> int:
+            return (await assessments.get(f"/v1/assessments/{aid}/report", headers=as_buyer)).status_code
+
+        assert await wait_until(buyer_reads, lambda status: status == 200, timeout=60) == 200

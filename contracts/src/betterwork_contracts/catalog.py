@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from betterwork_contracts.base import IntegrationEvent, Topic
+from betterwork_contracts.events.advisory import (
+    AdvisoryVisitRecorded,
+    ImprovementItemStatusChanged,
+    ImprovementPlanCreated,
+    ProgressReportIssued,
+    TrainingSessionDelivered,
+)
 from betterwork_contracts.events.assessments import (
+    AssessmentCancelled,
+    AssessmentCommentReceived,
     AssessmentFinalised,
     AssessmentReleased,
+    AssessmentRescheduled,
     AssessmentRevised,
     AssessmentScheduled,
     AssessmentStatusChanged,
+    ZeroToleranceCaseNotConfirmed,
     ZeroToleranceCaseOpened,
     ZeroToleranceCaseUpdated,
 )
@@ -32,6 +43,7 @@ from betterwork_contracts.events.partnerships import (
     SourcingLinkChanged,
 )
 from betterwork_contracts.events.registry import FactoryMerged, FactoryRegistered, FactoryStatusChanged, FactoryUpdated
+from betterwork_contracts.events.transparency import PublicationReleased
 
 _ALL: tuple[type[IntegrationEvent], ...] = (
     FactoryRegistered,
@@ -43,8 +55,12 @@ _ALL: tuple[type[IntegrationEvent], ...] = (
     AssessmentReleased,
     AssessmentFinalised,
     AssessmentRevised,
+    AssessmentCancelled,
+    AssessmentRescheduled,
+    AssessmentCommentReceived,
     ZeroToleranceCaseOpened,
     ZeroToleranceCaseUpdated,
+    ZeroToleranceCaseNotConfirmed,
     ReportAccessGranted,
     ReportAccessRevoked,
     BuyerRegistered,
@@ -60,6 +76,12 @@ _ALL: tuple[type[IntegrationEvent], ...] = (
     InvoiceWrittenOff,
     CreditNoteIssued,
     CreditsPurchased,
+    ImprovementPlanCreated,
+    ImprovementItemStatusChanged,
+    ProgressReportIssued,
+    AdvisoryVisitRecorded,
+    TrainingSessionDelivered,
+    PublicationReleased,
 )
 
 EVENTS: dict[str, type[IntegrationEvent]] = {model.type: model for model in _ALL}

@@ -25,8 +25,9 @@ from servicekit.database import Database, UnitOfWork
 def test_the_wait_is_short_while_events_flow_and_long_once_idle() -> None:
     pace = FetchPace(busy_ms=20, idle_ms=500, idle_after_s=2.0, last_event_at=100.0)
     assert pace.wait_ms(101.0, got_events=False) == 20  # 1 s without events: still busy
-    assert pace.wait_ms(102.5, got_events=False) == 500  # idle
-    assert pace.wait_ms(103.0, got_events=True) == 20  # an event: short again at once
+    assert pace.wait_ms(102.5, got_events=False) == 166  # a pause: a third of the idle wait
+    assert pace.wait_ms(125.0, got_events=False) == 500  # at rest
+    assert pace.wait_ms(126.0, got_events=True) == 20  # an event: short again at once
     assert FetchPace(busy_ms=20, idle_ms=None, idle_after_s=0.0).wait_ms(1e9, got_events=False) == 20
 
 
@@ -50,7 +51,7 @@ async def test_a_consumer_slows_its_fetches_when_idle_and_speeds_up_for_events(
             topic_partitions={topic: 2},
             fetch_max_wait_ms=20,
             fetch_idle_wait_ms=400,
-            fetch_idle_after_s=0.5,
+            fetch_idle_after_s=0.3,
             session_timeout_ms=3000,
             topic_prefix=topic_prefix,
         ),

@@ -78,13 +78,27 @@ class AssessmentStatusChanged(IntegrationEvent):
     changed_at: datetime
 
 
+class NonCompliance(EventPart):
+    """One non-compliant question of a released or finalised assessment: what the improvement plan is built from.
+
+    Tags and counts only; never evidence text or anything that names a worker."""
+
+    question_code: str
+    compliance_point: str
+    cluster: str
+    publicly_reported: bool = False
+    gender_sensitive: bool = False
+    zero_tolerance: bool = False
+    workers_affected: int | None = Field(default=None, ge=0, description="How many workers the finding concerns.")
+
+
 class AssessmentReleased(IntegrationEvent):
     """The report went to the factory (partnerships decides which buyers may read it)."""
 
     type: ClassVar[str] = "org.betterwork.assessments.assessment.released.v1"
     topic: ClassVar[Topic] = ASSESSMENT_TOPIC
     aggregate_id_field: ClassVar[str] = "assessment_id"
-    consumers: ClassVar[tuple[str, ...]] = ()
+    consumers: ClassVar[tuple[str, ...]] = ("advisory",)
 
     assessment_id: UUID
     factory_id: UUID
@@ -93,6 +107,11 @@ class AssessmentReleased(IntegrationEvent):
     released_at: datetime
     due_date: date = Field(description="28 days after the last visit day.")
     on_time: bool
+    last_visit_day: date | None = Field(default=None, description="The last day of fieldwork (added in v1).")
+    tool_version_id: UUID | None = Field(default=None, description="The tool version answered (added in v1).")
+    non_compliances: list[NonCompliance] = Field(
+        default=[], description="Every non-compliant question of the released report (added in v1)."
+    )
 
 
 class QuestionResult(EventPart):
@@ -101,14 +120,18 @@ class QuestionResult(EventPart):
     cluster: str
     result: Result
     publicly_reported: bool
+    gender_sensitive: bool = False
+    zero_tolerance: bool = False
 
 
 class AssessmentFinalised(IntegrationEvent):
-    """Final findings, one line per question: no evidence text, no counts of workers."""
+    """Final findings, one line per question (no evidence text); the non-compliances again with their tags and
+    counts of workers affected."""
 
     type: ClassVar[str] = "org.betterwork.assessments.assessment.finalised.v1"
     topic: ClassVar[Topic] = ASSESSMENT_TOPIC
     aggregate_id_field: ClassVar[str] = "assessment_id"
+    consumers: ClassVar[tuple[str, ...]] = ("advisory",)
 
     assessment_id: UUID
     factory_id: UUID
@@ -117,6 +140,10 @@ class AssessmentFinalised(IntegrationEvent):
     tool_version_id: UUID
     finalised_at: datetime
     results: list[QuestionResult]
+    last_visit_day: date | None = Field(default=None, description="The last day of fieldwork (added in v1).")
+    non_compliances: list[NonCompliance] = Field(
+        default=[], description="Every non-compliant question of the final report (added in v1)."
+    )
 
 
 class AssessmentRevised(IntegrationEvent):
@@ -143,7 +170,7 @@ class ZeroToleranceCaseOpened(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.assessments.zero_tolerance.case_opened.v1"
     topic: ClassVar[Topic] = ZERO_TOLERANCE_TOPIC
     aggregate_id_field: ClassVar[str] = "case_id"
-    consumers: ClassVar[tuple[str, ...]] = ("partnerships",)
+    consumers: ClassVar[tuple[str, ...]] = ("partnerships", "advisory")
 
     case_id: UUID
     factory_id: UUID
@@ -171,3 +198,70 @@ class ZeroToleranceCaseUpdated(IntegrationEvent):
     status: CaseStatus
     previous_status: CaseStatus
     updated_at: datetime
+
+
+class AssessmentCancelled(IntegrationEvent):
+    """An assessment was called off before its fieldwork ended; it counts for no cycle."""
+
+    type: ClassVar[str] = "org.betterwork.assessments.assessment.cancelled.v1"
+    topic: ClassVar[Topic] = ASSESSMENT_TOPIC
+    aggregate_id_field: ClassVar[str] = "assessment_id"
+
+    assessment_id: UUID
+    factory_id: UUID
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    cycle: int = Field(ge=1)
+    previous_status: Literal["scheduled", "in_progress"]
+    reason: str = Field(description="Why it was cancelled, as staff gave it.")
+    cancelled_at: datetime
+
+
+class AssessmentRescheduled(IntegrationEvent):
+    """The visit moved before fieldwork ended; the report's due date follows the new last visit day."""
+
+    type: ClassVar[str] = "org.betterwork.assessments.assessment.rescheduled.v1"
+    topic: ClassVar[Topic] = ASSESSMENT_TOPIC
+    aggregate_id_field: ClassVar[str] = "assessment_id"
+
+    assessment_id: UUID
+    factory_id: UUID
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    cycle: int = Field(ge=1)
+    start_date: date = Field(description="New first visit day.")
+    end_date: date = Field(description="New last visit day.")
+    due_date: date = Field(description="28 days after the new last visit day.")
+    previous_start_date: date
+    previous_end_date: date
+    reason: str
+    rescheduled_at: datetime
+
+
+class AssessmentCommentReceived(IntegrationEvent):
+    """The factory commented on a finding during its comment period (the comment's text stays in the service)."""
+
+    type: ClassVar[str] = "org.betterwork.assessments.assessment.comment_received.v1"
+    topic: ClassVar[Topic] = ASSESSMENT_TOPIC
+    aggregate_id_field: ClassVar[str] = "assessment_id"
+
+    assessment_id: UUID
+    factory_id: UUID
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    cycle: int = Field(ge=1)
+    question_code: str
+    commented_at: datetime
+    comment_period_ends: datetime | None = None
+
+
+class ZeroToleranceCaseNotConfirmed(IntegrationEvent):
+    """Checked and not confirmed (an unfounded report, say), closed before remediation with its reason."""
+
+    type: ClassVar[str] = "org.betterwork.assessments.zero_tolerance.case_not_confirmed.v1"
+    topic: ClassVar[Topic] = ZERO_TOLERANCE_TOPIC
+    aggregate_id_field: ClassVar[str] = "case_id"
+
+    case_id: UUID
+    factory_id: UUID
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    category: ZeroToleranceCategory
+    previous_status: Literal["opened", "referred", "acknowledged"]
+    decided_at: datetime

@@ -24,7 +24,7 @@ class ReportAccessGranted(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.partnerships.report_access.granted.v1"
     topic: ClassVar[Topic] = REPORT_ACCESS_TOPIC
     aggregate_id_field: ClassVar[str] = "factory_id"
-    consumers: ClassVar[tuple[str, ...]] = ("assessments",)
+    consumers: ClassVar[tuple[str, ...]] = ("assessments", "advisory")
 
     factory_id: UUID
     buyer_id: UUID
@@ -38,7 +38,7 @@ class ReportAccessRevoked(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.partnerships.report_access.revoked.v1"
     topic: ClassVar[Topic] = REPORT_ACCESS_TOPIC
     aggregate_id_field: ClassVar[str] = "factory_id"
-    consumers: ClassVar[tuple[str, ...]] = ("assessments",)
+    consumers: ClassVar[tuple[str, ...]] = ("assessments", "advisory")
 
     factory_id: UUID
     buyer_id: UUID

@@ -89,9 +89,9 @@ class _Item:
 
 @dataclass
 class FetchPace:
-    """How long the next fetch may wait for data: `busy_ms` while events flow, `idle_ms` once none came for
-    `idle_after_s`. Tansu answers a waiting fetch only when the wait expires (BROKER.md), so a short wait is what
-    keeps latency low under load, and a long one is what lets an idle platform idle."""
+    """How long the next fetch may wait for data: `busy_ms` while events flow, longer once none came for
+    `idle_after_s`, `idle_ms` at rest. Tansu answers a waiting fetch only when the wait expires (BROKER.md),
+    so a short wait is what keeps latency low under load, and a long one is what lets an idle platform idle."""
 
     busy_ms: int
     idle_ms: int | None
@@ -99,10 +99,15 @@ class FetchPace:
     last_event_at: float = field(default_factory=time.monotonic)
 
     def wait_ms(self, now: float, *, got_events: bool) -> int:
+        """Short while events flow; a third of `idle_ms` once quiet for `idle_after_s` (a pause in a burst);
+        `idle_ms` once quiet for ten times as long (at rest)."""
         if got_events:
             self.last_event_at = now
-        if self.idle_ms is None or now - self.last_event_at < self.idle_after_s:
+        quiet = now - self.last_event_at
+        if self.idle_ms is None or quiet < self.idle_after_s:
             return self.busy_ms
+        if quiet < 10 * self.idle_after_s:
+            return max(self.busy_ms, self.idle_ms // 3)
         return self.idle_ms
 
 
@@ -262,7 +267,8 @@ class EventConsumer:
             self.metrics.fetch_wait.labels(self.config.group).set(fetch_wait)
             while not stop.is_set():
                 batches = await asyncio.wait_for(
-                    consumer.getmany(timeout_ms=500, max_records=self.config.batch_size), group_timeout + 1
+                    consumer.getmany(timeout_ms=max(500, fetch_wait), max_records=self.config.batch_size),
+                    group_timeout + 1,
                 )
                 self.progress.mark()
                 wanted = pace.wait_ms(time.monotonic(), got_events=bool(batches))

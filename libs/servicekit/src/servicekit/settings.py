@@ -140,12 +140,13 @@ class ServiceSettings(BaseSettings):
         "so low values are what keep latency low there; Apache Kafka can use 500.",
     )
     kafka_fetch_idle_wait_ms: int = Field(
-        default=1000,
+        default=3000,
         ge=1,
         le=10000,
-        description="The fetch wait once the consumer has seen no event for `kafka_fetch_idle_after_s`: an idle "
-        "platform polls the broker once a second instead of fifty times; the first event after a quiet spell "
-        "waits at most this long, and the next ones are fetched at `kafka_fetch_max_wait_ms` again.",
+        description="The fetch wait of a consumer at rest: a third of it once no event came for "
+        "`kafka_fetch_idle_after_s`, all of it after ten times as long. An idle platform then polls the broker "
+        "every few seconds instead of fifty times a second; the first event after a quiet spell waits at most "
+        "this long, the next ones are fetched at `kafka_fetch_max_wait_ms` again.",
     )
     kafka_fetch_idle_after_s: float = Field(
         default=2.0, ge=0, le=3600, description="How long without events before a consumer counts as idle."

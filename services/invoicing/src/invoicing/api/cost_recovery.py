@@ -6,7 +6,8 @@ import csv
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import Field
 
 from invoicing.adapters import chart
 from invoicing.api.schemas import CostIn, RateIn, RecoveryOut
@@ -18,12 +19,17 @@ from servicekit.edge import StaffPrincipal, UnitOfWorkDep, settings_of
 from servicekit.errors import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1/cost-recovery", tags=["cost recovery"], responses=PROBLEM_RESPONSES)
-Years = Annotated[list[int] | None, Query(description="Years to report (default: every year with a cost).")]
+# A programme year: bounded so that nonsense is a 422, not an overflow in the database.
+Year = Annotated[int, Path(ge=1990, le=2200, description="Calendar year of the programme.")]
+Years = Annotated[
+    list[Annotated[int, Field(ge=1990, le=2200)]] | None,
+    Query(description="Years to report (default: every year with a cost)."),
+]
 
 
 @router.put("/{country}/{year}/cost", status_code=204, summary="Enter the programme's cost of a year")
 async def set_programme_cost(
-    country: str, year: int, body: CostIn, request: Request, uow: UnitOfWorkDep, staff: StaffPrincipal
+    country: str, year: Year, body: CostIn, request: Request, uow: UnitOfWorkDep, staff: StaffPrincipal
 ) -> None:
     await cost_recovery.set_cost(
         uow,
@@ -39,7 +45,7 @@ async def set_programme_cost(
 
 @router.put("/rates/{year}", status_code=204, summary="Snapshot an exchange rate to the reporting currency")
 async def set_exchange_rate(
-    year: int, body: RateIn, request: Request, uow: UnitOfWorkDep, staff: StaffPrincipal
+    year: Year, body: RateIn, request: Request, uow: UnitOfWorkDep, staff: StaffPrincipal
 ) -> None:
     await cost_recovery.set_rate(
         uow,

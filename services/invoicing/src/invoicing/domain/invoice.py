@@ -226,6 +226,8 @@ def credit_note_for(
 def write_off(invoice: Invoice) -> Invoice:
     if invoice.status not in OPEN:
         raise InvoiceRuleError(f"only an issued, unpaid invoice is written off; this one is {invoice.status}")
+    if invoice.amount_due <= 0:
+        raise InvoiceRuleError("nothing is due on this invoice, so there is nothing to write off")
     return replace(invoice, status=Status.WRITTEN_OFF, version=invoice.version + 1)
 
 

@@ -70,6 +70,8 @@ async def record_payment(
         raise Unprocessable("A payment is a positive amount.")
     request = PaymentRequest(**{**request.__dict__, "currency": currency})
     invoices = await _invoices_to_pay(uow, request)
+    if request.invoice_id is not None and not principal.is_staff_of(invoices[0].country):
+        raise NotFound(f"No invoice {request.invoice_id}.")  # another country's invoice: as if there were none
     countries = {i.country for i in invoices} or {settings.country or principal.country or ""}
     for country in countries:
         check_finance(principal, settings, country)

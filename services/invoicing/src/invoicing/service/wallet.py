@@ -212,6 +212,9 @@ async def reverse_spend(
     if found is None:
         raise NotFound(f"No entry {entry_id} in this wallet.")
     spent, already = found
+    factory = await references.factory(uow.session, spent.factory_id) if spent.factory_id else None
+    if factory is not None and not principal.is_staff_of(factory.country):
+        raise NotFound(f"No entry {entry_id} in this wallet.")  # a spend on another country's factory
     try:
         reversal = rules.reversal_of(spent, entry_id, already_reversed=already)
         lot = next(lot for lot in await ledger_sql.lots(uow.session, buyer_id) if lot.id == spent.lot_id)
