@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+import devstack.testkit.access as access
 from devstack.pytest_plugin import TestPlatform, serve_in_process
-from devstack.testkit import access
 from devstack.testkit.database import fetch
 from devstack.testkit.registry import random_word
 from registry.domain.factory import os_id_check_character
