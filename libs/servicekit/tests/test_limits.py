@@ -88,7 +88,8 @@ async def test_writes_per_client_are_limited_with_retry_after(
         assert statuses == [201, 201, 201, 429]
         refused = await client.post("/v1/sample/workforce", json=body, headers=mine)
         assert refused.headers["content-type"] == "application/problem+json"
-        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        # the window frees up a minute after the first counted request, which was a few seconds ago
+        assert 45 <= int(refused.headers["retry-after"]) <= 60
         # another client keeps its own count; reads are not counted
         assert (await client.post("/v1/sample/workforce", json=body, headers=other)).status_code == 201
         assert (await client.get("/v1/me", headers=mine)).status_code == 200

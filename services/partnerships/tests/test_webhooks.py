@@ -393,7 +393,8 @@ async def test_redeliveries_per_caller_are_rate_limited(test_platform: TestPlatf
         answers = [await service.client.post(path, headers=headers) for _ in range(3)]
         assert [a.status_code for a in answers] == [200, 200, 429]
         assert answers[2].headers["content-type"] == "application/problem+json"
-        assert 1 <= int(answers[2].headers["retry-after"]) <= 60
+        # the window frees up a minute after the first counted request, which was a few seconds ago
+        assert 45 <= int(answers[2].headers["retry-after"]) <= 60
         assert len(receiver.at("/again")) == 3  # the refused one was not sent
 
 

@@ -163,3 +163,21 @@ class VersionedReadModel:
                 f"{self.what} {aggregate_id} jumps from version {held} to {version}: an event in between is missing"
             )
         return decision
+
+
+async def record_latest(
+    session: AsyncSession,
+    table: sa.Table,
+    *,
+    key: Mapping[str, Any],
+    values: Mapping[str, Any],
+    at_column: str,
+    at: Any,
+) -> None:
+    """Keep the latest of a series of decisions per key (a grant, then a revocation, ...): a decision older than
+    the one held changes nothing, so a redelivered or replayed old event never overrides a newer one."""
+    changed = {**values, at_column: at}
+    stmt = pg_insert(table).values({**key, **changed})
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=list(key), set_=changed, where=table.c[at_column] <= at)
+    )

@@ -6,25 +6,23 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessments.adapters.tables import REPORT_ACCESS
+from messaging.read_model import record_latest
 
 
 async def record(
     session: AsyncSession, *, buyer_id: uuid.UUID, factory_id: uuid.UUID, cycle: int, granted: bool, at: datetime
 ) -> None:
     """Latest decision wins (events of one factory arrive in order; an older one never overrides a newer)."""
-    stmt = insert(REPORT_ACCESS).values(
-        buyer_id=buyer_id, factory_id=factory_id, cycle=cycle, granted=granted, decided_at=at
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["buyer_id", "factory_id", "cycle"],
-            set_={"granted": granted, "decided_at": at},
-            where=REPORT_ACCESS.c.decided_at <= at,
-        )
+    await record_latest(
+        session,
+        REPORT_ACCESS,
+        key={"buyer_id": buyer_id, "factory_id": factory_id, "cycle": cycle},
+        values={"granted": granted},
+        at_column="decided_at",
+        at=at,
     )
 
 
