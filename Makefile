@@ -10,7 +10,7 @@ CHROMIUM := $(VENV)/.chromium
 # the portal's browser test drives Debian's chromium; nothing may download a browser of its own
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: install run test lint typecheck contracts bench clean
+.PHONY: install run demo test lint typecheck contracts bench clean
 
 $(STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ install: $(STAMP) $(CHROMIUM) ## one virtual environment: every service and lib,
 
 run: $(STAMP) ## the whole platform: Postgres, broker, migrations, six services
 	@$(BIN)/betterwork run
+
+demo: $(STAMP) ## load a Cambodian demo programme into the running `make run` (DEMO_ARGS="--factories 50 --seed 7")
+	@$(BIN)/betterwork demo $(DEMO_ARGS)
 
 test: $(STAMP) $(CHROMIUM) lint typecheck ## every test: lint, types, then libs, services and tests/ (real Postgres, real broker)
 	@$(BIN)/pytest $(PYTEST_ARGS)

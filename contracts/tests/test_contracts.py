@@ -27,12 +27,14 @@ from betterwork_contracts.events.advisory import (
 from betterwork_contracts.events.assessments import (
     AssessmentCancelled,
     AssessmentCommentReceived,
+    AssessmentCyclesRenumbered,
     AssessmentFinalised,
     AssessmentReleased,
     AssessmentRescheduled,
     AssessmentRevised,
     AssessmentScheduled,
     AssessmentStatusChanged,
+    CycleMove,
     QuestionResult,
     ZeroToleranceCaseNotConfirmed,
     ZeroToleranceCaseOpened,
@@ -53,6 +55,8 @@ from betterwork_contracts.events.partnerships import (
     BuyerTierChanged,
     ConsentGranted,
     ConsentRevoked,
+    ProgressReportAccessGranted,
+    ProgressReportAccessRevoked,
     ReportAccessGranted,
     ReportAccessRevoked,
     SourcingLinkChanged,
@@ -239,6 +243,12 @@ SAMPLES: dict[str, list[IntegrationEvent]] = {
     ReportAccessRevoked.type: [
         ReportAccessRevoked(factory_id=FACTORY_ID, buyer_id=BUYER_ID, cycle=1, decided_at=AT),
     ],
+    ProgressReportAccessGranted.type: [
+        ProgressReportAccessGranted(factory_id=FACTORY_ID, buyer_id=BUYER_ID, cycle=1, decided_at=AT),
+    ],
+    ProgressReportAccessRevoked.type: [
+        ProgressReportAccessRevoked(factory_id=FACTORY_ID, buyer_id=BUYER_ID, cycle=1, decided_at=AT),
+    ],
     BuyerRegistered.type: [
         BuyerRegistered(
             buyer_id=BUYER_ID, name="Acme Apparel", headquarters_country="SE", tier="partner", registered_at=AT
@@ -384,6 +394,24 @@ SAMPLES: dict[str, list[IntegrationEvent]] = {
             survivor_id=UUID("5d1e0a4e-6f0b-4a43-8f7e-0c2f3b9a1d22"),
             country="KH",
             merged_at=AT,
+        ),
+    ],
+    AssessmentCyclesRenumbered.type: [
+        AssessmentCyclesRenumbered(
+            factory_id=FACTORY_ID,
+            retired_id=UUID("5d1c9e2a-7b3f-4f0e-8a61-3c2b1d0e9f44"),
+            country="KH",
+            moves=[
+                CycleMove(factory_id=UUID("5d1c9e2a-7b3f-4f0e-8a61-3c2b1d0e9f44"), from_cycle=1, to_cycle=1),
+                CycleMove(factory_id=FACTORY_ID, from_cycle=1, to_cycle=2),
+            ],
+            renumbered_at=AT,
+        ),
+        AssessmentCyclesRenumbered(
+            factory_id=FACTORY_ID,
+            retired_id=UUID("5d1c9e2a-7b3f-4f0e-8a61-3c2b1d0e9f44"),
+            country="KH",
+            renumbered_at=AT,
         ),
     ],
     AssessmentCancelled.type: [

@@ -162,6 +162,22 @@ def test_dockerignore_keeps_secrets_and_local_state_out_but_not_what_the_image_n
         assert not ignored(path, patterns), path
 
 
+def runtime_country_packs() -> tuple[str, str]:
+    """Where the runtime stage copies the country packs, and the COUNTRY_PACKS_DIR it sets."""
+    instructions = [i for i in dockerfile_instructions() if i.stage == "runtime"]
+    copies = [shlex.split(i.args) for i in instructions if i.keyword == "COPY" and not i.args.startswith("--from")]
+    destination = next(dest for source, dest in copies if source == "deploy/countries")
+    settings = dict(
+        pair.split("=", 1) for i in instructions if i.keyword == "ENV" for pair in shlex.split(i.args) if "=" in pair
+    )
+    return destination, settings.get("COUNTRY_PACKS_DIR", "")
+
+
+def test_the_image_ships_the_country_packs_where_the_services_look_for_them() -> None:
+    destination, packs_dir = runtime_country_packs()
+    assert packs_dir == destination, f"COUNTRY_PACKS_DIR={packs_dir!r}, but the packs are copied to {destination}"
+
+
 # --------------------------------------------------------------------------- the install and the start
 
 
@@ -229,6 +245,33 @@ def test_the_clean_environment_imports_every_package_from_itself(image_environme
             [str(image_environment / "python"), "-c", f"import {absent}"], env=clean_env(image_environment)
         )
         assert missing.returncode != 0, f"{absent} is installed in the image environment"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_installed_services_find_the_shipped_country_pack_in_the_image_folder(
+    image_environment: Path, tmp_path: Path
+) -> None:
+    """Installed non-editable, servicekit is far from the repository: the pack of COUNTRY comes from the folder
+    the runtime stage copies the packs to (replayed here), named by COUNTRY_PACKS_DIR."""
+    destination, _ = runtime_country_packs()
+    packs = tmp_path / destination.lstrip("/")
+    shutil.copytree(ROOT / "deploy" / "countries", packs)
+    probe = "from servicekit.country_pack import load_country_pack_from_env as load; print(load('KH').programme)"
+    env = {k: v for k, v in clean_env(image_environment).items() if k not in ("COUNTRY_PACK", "COUNTRY_PACKS_DIR")}
+    found = subprocess.run(
+        [str(image_environment / "python"), "-c", probe],
+        env=env | {"COUNTRY_PACKS_DIR": str(packs)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == "Better Factories Cambodia"
+    lost = subprocess.run(
+        [str(image_environment / "python"), "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert lost.returncode != 0 and "COUNTRY_PACKS_DIR" in lost.stderr  # without it, a clear error, not a guess
 
 
 @pytest.mark.slow

@@ -1,10 +1,11 @@
 """End to end across registry, assessments, partnerships and advisory, through real events and HTTP:
 
-a factory registered and enrolled at the registry; two buyers linked with the factory's consent, one of them
-entitled to cycle 1 (partnerships publishes `report_access.granted`); an assessment released with
+a factory registered and enrolled at the registry; three buyers linked with the factory's consent: one entitled to
+cycle 1 with a consent covering progress reports (partnerships publishes `progress_report_access.granted`), one
+entitled with a consent to assessment reports only, one consenting but not entitled; an assessment released with
 non-compliances (advisory builds the improvement plan from `assessment.released` without anyone typing the
-items); the factory works an item, staff issue PR1; the entitled buyer reads PR1 as JSON and PDF, the other
-buyer cannot see it.
+items); the factory works an item, staff issue PR1; the first buyer reads PR1 as JSON and PDF, the other two
+cannot see it (the second reads the assessment report: the two kinds of report are decided apart).
 """
 
 from __future__ import annotations
@@ -50,8 +51,12 @@ async def test_a_released_assessment_becomes_a_plan_and_a_pr1_only_an_entitled_b
 
         await wait_until(lambda: in_read_model("partnerships"), bool, timeout=60)
         await wait_until(lambda: in_read_model("advisory"), bool, timeout=60)
-        entitled = await linked_buyer(partnerships, test_platform, factory_id, cycle=1)
-        consenting_only = await linked_buyer(partnerships, test_platform, factory_id, cycle=None)
+        everything = ("assessment_reports", "progress_reports", "zero_tolerance_alerts")
+        entitled = await linked_buyer(partnerships, test_platform, factory_id, cycle=1, scopes=everything)
+        consenting_only = await linked_buyer(partnerships, test_platform, factory_id, cycle=None, scopes=everything)
+        assessment_only = await linked_buyer(
+            partnerships, test_platform, factory_id, cycle=1, scopes=("assessment_reports",)
+        )
 
         results = {PUBLIC: "non_compliant", PLAIN[0]: "non_compliant", PLAIN[1]: "non_compliant"}
         released = await released_assessment(
@@ -102,3 +107,22 @@ async def test_a_released_assessment_becomes_a_plan_and_a_pr1_only_an_entitled_b
         assert (await advisory.get(f"/v1/progress-reports/{report_id}", headers=outsider)).status_code == 404
         assert (await advisory.get(f"/v1/progress-reports/{report_id}/pdf", headers=outsider)).status_code == 404
         assert (await advisory.get("/v1/progress-reports", headers=outsider)).json()["items"] == []
+
+        # Entitled, but the factory consented to assessment reports only: the assessment report opens, PR1 does not.
+        decisions = await partnerships.get(
+            "/v1/report-access",
+            params={"buyer_id": str(assessment_only.buyer_id), "factory_id": str(factory_id)},
+            headers=as_staff,
+        )
+        assert [(d["cycle"], d["granted"], d["progress_reports_granted"]) for d in decisions.json()] == [
+            (1, True, False)
+        ]
+        narrow = buyer(test_platform, assessment_only.buyer_id)
+        report = await wait_until(
+            lambda: assessments.get(f"/v1/assessments/{released['id']}/report", headers=narrow),
+            lambda r: r.status_code == 200,
+            timeout=60,
+        )
+        assert report.json()["assessment"]["id"] == released["id"]
+        assert (await advisory.get(f"/v1/progress-reports/{report_id}", headers=narrow)).status_code == 404
+        assert (await advisory.get("/v1/progress-reports", headers=narrow)).json()["items"] == []

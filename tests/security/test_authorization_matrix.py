@@ -58,6 +58,7 @@ PATH_KINDS: dict[tuple[str, str], str] = {
     ("registry", "proposal_id"): "proposal",
     ("registry", "review_id"): "review",
     ("registry", "import_id"): "registry_import",
+    ("registry", "group_id"): "group",
     ("assessments", "assessment_id"): "assessment",
     ("assessments", "factory_id"): "factory",
     ("assessments", "import_id"): "slcp_import",
@@ -69,6 +70,7 @@ PATH_KINDS: dict[tuple[str, str], str] = {
     ("partnerships", "link_id"): "link",
     ("partnerships", "endpoint_id"): "endpoint",
     ("partnerships", "message_id"): "message",
+    ("partnerships", "alert_id"): "industry_alert",
     ("invoicing", "invoice_id"): "invoice",
     ("invoicing", "buyer_id"): "buyer",
     ("invoicing", "entry_id"): "entry",
@@ -83,7 +85,7 @@ PATH_KINDS: dict[tuple[str, str], str] = {
     ("advisory", "member_id"): "committee_member",
     ("advisory", "evidence_id"): "evidence",
     ("advisory", "session_id"): "training_session",
-    ("transparency", "country"): "open_data_release",
+    ("transparency", "country"): "country",
     ("transparency", "number"): "open_data_release",
     ("transparency", "factory_id"): "published_factory",
     ("transparency", "publication_id"): "publication",
@@ -91,23 +93,15 @@ PATH_KINDS: dict[tuple[str, str], str] = {
 CONSTANTS: dict[str, str] = {"question_code": "KH-CL-01", "year": "2026", "kind": "pr1", "name": "factories.csv"}
 # Kinds `world.py` cannot build yet: their cells are strict xfails (they fail for want of the object; the day a
 # builder exists they pass, and the strict marker makes that a failure until the kind leaves this list).
-UNBUILT: dict[str, str] = {
-    **{
-        kind: "advisory's progress reports and training are being written in this same change; add a builder"
-        for kind in ("progress_report", "training_session")
-    },
-    **{
-        kind: "transparency's publications and open-data releases are being written in this same change; the "
-        "worlds publish nothing yet: add a builder"
-        for kind in ("open_data_release", "published_factory", "publication")
-    },
-}
+UNBUILT: dict[str, str] = {}
 # Query parameters that narrow a list to one object: the foreign cell asks for the foreign object's.
 QUERY_KINDS = {
     "factory_id": "factory",
     "buyer_id": "buyer",
     "customer_id": "factory",
     "import_job_id": "registry_import",
+    "group_id": "group",
+    "assessment_id": "assessment",
 }
 
 Body = tuple[str, Any] | None  # (content type, body) or no body
@@ -129,6 +123,7 @@ BODIES: dict[str, Callable[[World], Body]] = {
     "registry-reject_proposal": lambda w: _json({"note": "checked"}),
     "registry-confirm_review": lambda w: _json({"note": "checked"}),
     "registry-reject_review": lambda w: _json({"note": "checked"}),
+    "registry-create_manufacturing_group": lambda w: _json({"name": f"Group {random_word(10)}"}),
     "assessments-schedule": lambda w: _json(
         {"factory_id": w["factory"], "assessment_type": "regular", "start_date": "2027-01-04", "end_date": "2027-01-05"}
     ),
@@ -152,6 +147,15 @@ BODIES: dict[str, Callable[[World], Body]] = {
     "assessments-refer_case": lambda w: _json({"party": "ministry_of_labour", "channel": "email"}),
     "assessments-acknowledge_referral": lambda w: _json({"note": "received"}),
     "partnerships-grant_webhook_party": lambda w: _json({"party": "ministry_of_labour"}),
+    "partnerships-issue_industry_alert": lambda w: _json(
+        {
+            "kind": "strike",
+            "title": "Strike at the industrial park",
+            "body": "Transport blocked until Friday.",
+            "country": w.country,
+            "factory_ids": [w["factory"]],
+        }
+    ),
     "assessments-put_protocol": lambda w: ("application/yaml", protocol_document(w.country)),
     "invoicing-set_exchange_rate": lambda w: _json({"currency": "KHR", "rate": "4100", "as_of": "2026-06-30"}),
     "invoicing-set_programme_cost": lambda w: _json({"currency": "USD", "amount": "250000.00"}),
@@ -203,6 +207,7 @@ BODY_REFERENCES = {
     "partnerships-grant_entitlement",
     "partnerships-grant_consent",
     "partnerships-declare_link",
+    "partnerships-issue_industry_alert",
     "advisory-open_plan",
 }
 # Writes naming only a country in their body: the foreign cell sends the foreign country (nothing to compare
@@ -237,15 +242,44 @@ PUBLIC: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
         for role in EVERYONE
     },
     **{
-        (op, "staff"): (("foreign",), "brands are global organisations served by every programme; none owns one")
-        for op in ("partnerships-list_buyers", "partnerships-get_buyer", "partnerships-update_buyer")
+        (op, "staff"): (("foreign",), "brands are served by every programme: all staff read the brand directory")
+        for op in ("partnerships-list_buyers", "partnerships-get_buyer")
     },
+    **{
+        (op, "staff"): (
+            ("foreign",),
+            "a manufacturing group spans countries (its member counts are the group discount's): all staff read "
+            "every group",
+        )
+        for op in ("registry-list_manufacturing_groups", "registry-get_manufacturing_group")
+    },
+    ("partnerships-update_buyer", "staff"): (
+        ("foreign",),
+        "another programme's brand is readable (a refusal may say 403); only its home programme changes it",
+    ),
     ("invoicing-buy_credits", "buyer"): (("foreign",), "a brand buys credits of any country's programme"),
     ("invoicing-spend_credit", "buyer"): (
         ("foreign",),
         "a brand may unlock any factory of the directory; reading its report still needs consent (partnerships)",
     ),
     ("advisory-get_country_progress", "constituent"): (("own",), "aggregate figures for the country's constituents"),
+    **{
+        (op, role): (BOTH, "the transparency portal and open data: what an approved publication released is public")
+        for op in (
+            "transparency-latest_open_data_zip",
+            "transparency-latest_open_data_file",
+            "transparency-open_data_zip",
+            "transparency-open_data_dcat",
+            "transparency-open_data_file",
+            "transparency-public_changes",
+            "transparency-latest_release",
+            "transparency-get_release",
+            "transparency-search_factories",
+            "transparency-get_public_factory",
+            "transparency-list_releases",
+        )
+        for role in (*EVERYONE, "anonymous")
+    },
 }
 
 
@@ -255,16 +289,7 @@ def public(route: Route, role: str, relation: str) -> bool:
 
 
 # Cells that leak today in services whose code this suite's authors do not own; each is a strict xfail.
-KNOWN_LEAKS: dict[tuple[str, str, str], str] = {
-    ("partnerships-list_webhook_endpoints", "staff", "foreign"): "GET /v1/webhook-endpoints shows staff every "
-    "country's endpoints (owners and URLs)",
-    ("partnerships-delete_webhook_endpoint", "staff", "foreign"): "DELETE /v1/webhook-endpoints/{id}: 403, not 404",
-    ("partnerships-list_audit_events", "staff", "foreign"): "GET /v1/audit-events (partnerships) shows staff "
-    "another country's buyers, links and endpoints",
-    ("partnerships-update_buyer", "staff", "foreign"): "PATCH /v1/buyers/{id}: staff of any country change any "
-    "brand (decide whether a brand has a home programme)",
-    ("invoicing-get_wallet", "staff", "foreign"): "GET /v1/wallet shows finance staff another country's wallets",
-}
+KNOWN_LEAKS: dict[tuple[str, str, str], str] = {}
 
 
 @dataclass(frozen=True)
@@ -441,7 +466,7 @@ def query(route: Route, world: World) -> dict[str, str]:
 
 
 async def ask(platform: Platform, route: Route, world: World, caller: dict[str, str]) -> httpx.Response:
-    client = platform.clients[route.service]
+    client = platform.client(route.service, route.operation_id)
     body = BODIES[route.operation_id](world) if route.operation_id in BODIES else None
     request_headers = dict(caller)
     kwargs: dict[str, Any] = {"params": query(route, world) if route.method == "GET" else None}

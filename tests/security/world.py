@@ -18,9 +18,11 @@ import httpx
 import yaml
 
 from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit import advisory as advisory_kit
 from devstack.testkit import assessments as assessments_kit
 from devstack.testkit import invoicing as invoicing_kit
 from devstack.testkit import partnerships as partnerships_kit
+from devstack.testkit import transparency as transparency_kit
 from devstack.testkit.access import as_role, factory, service, staff, team_leader
 from devstack.testkit.database import connect_as
 from devstack.testkit.registry import enrolled_factory, new_factory, random_word, registered_factory
@@ -39,13 +41,26 @@ REVIEW_EVERYTHING = {"match_thresholds": {"*": {"link": 100, "review": 1}}}
 SCOPES = ("invoicing:finance", "slcp:read", "slcp:write")
 
 
+# Routes that only a one-country instance answers (the others run for every country): served by an instance of the
+# callers' country, KH (without the shipped data it would seed: the worlds publish their own).
+COUNTRY_INSTANCE_ROUTES = {"assessments-get_programme": "assessments"}
+
+
 @dataclass
 class Platform:
-    """The six services in process, one client each, plus a registry that reviews every near match."""
+    """The six services in process, one client each, plus a registry that reviews every near match and one-country
+    instances (KH) for `COUNTRY_INSTANCE_ROUTES`."""
 
     test_platform: TestPlatform
     clients: dict[str, httpx.AsyncClient]
     reviewing_registry: httpx.AsyncClient
+    kh_instances: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+
+    def client(self, service: str, operation_id: str) -> httpx.AsyncClient:
+        """The client that serves `operation_id`."""
+        if operation_id in COUNTRY_INSTANCE_ROUTES:
+            return self.kh_instances[service]
+        return self.clients[service]
 
 
 @contextlib.asynccontextmanager
@@ -58,7 +73,12 @@ async def running(test_platform: TestPlatform, prefix: str) -> AsyncIterator[Pla
         reviewing = await stack.enter_async_context(
             serve_in_process(test_platform.app("registry", **QUIET, **REVIEW_EVERYTHING, kafka_topic_prefix=prefix))
         )
-        yield Platform(test_platform, clients, reviewing)
+        kh_instances = {}
+        for name in sorted(set(COUNTRY_INSTANCE_ROUTES.values())):
+            settings = {**QUIET, **SETTINGS.get(name, {}), "kafka_topic_prefix": prefix}
+            kh = test_platform.app(name, **settings, country="KH", load_shipped_data=False)
+            kh_instances[name] = await stack.enter_async_context(serve_in_process(kh))
+        yield Platform(test_platform, clients, reviewing, kh_instances)
 
 
 @dataclass
@@ -124,9 +144,11 @@ async def build(p: Platform, country: str) -> World:
     world = World(country)
     as_staff = headers(tp, "staff", world)
 
-    # registry: an active factory, a second one (to merge), a change proposal, a review item, a list import
-    record = await enrolled_factory(c["registry"], as_staff, country=country)
+    # registry: an active factory of a manufacturing group, a second one (to merge), a change proposal, a review
+    # item, a list import (a group's id is derived from its name: a fresh name gives each world its own group)
+    record = await enrolled_factory(c["registry"], as_staff, country=country, group_name=f"Group {random_word(10)}")
     world.ids["factory"] = record["id"]
+    world.ids["group"] = record["group_id"]
     world.ids["factory2"] = (await registered_factory(c["registry"], as_staff, country=country))["id"]
     proposed = await c["registry"].post(
         f"/v1/factories/{record['id']}/change-proposals",
@@ -195,7 +217,12 @@ async def build(p: Platform, country: str) -> World:
 
     # partnerships: a buyer linked to the factory with consent and an entitlement, its webhook endpoint, a message
     await partnerships_kit.known_factory(tp, country, factory_id=fid)
-    linked = await partnerships_kit.linked_buyer(c["partnerships"], tp, fid, country=country)
+    brand = {"name": f"Brand {random_word()}", "headquarters_country": "SE", "tier": "partner"}
+    registered_brand = await c["partnerships"].post("/v1/buyers", json=brand, headers=as_staff)  # its home: country
+    assert registered_brand.status_code == 201, registered_brand.text
+    linked = await partnerships_kit.linked_buyer(
+        c["partnerships"], tp, fid, country=country, buyer_id=registered_brand.json()["id"]
+    )
     world.ids["buyer"] = str(linked.buyer_id)
     world.ids["link"] = linked.link["id"]
     world.ids["consent"] = linked.consent["id"]
@@ -206,6 +233,7 @@ async def build(p: Platform, country: str) -> World:
     assert endpoint.status_code == 201, endpoint.text
     world.ids["endpoint"] = endpoint.json()["id"]
     world.ids["message"] = await failed_message(tp, uuid.UUID(world["endpoint"]))
+    world.ids["industry_alert"] = await industry_alert(c["partnerships"], as_staff, world)
 
     # invoicing: the factory in its read model, the country's price list, an invoice, credits bought and spent
     await invoicing_kit.known_factory(tp, country=country, factory_id=fid)
@@ -268,8 +296,125 @@ async def build(p: Platform, country: str) -> World:
     )
     assert member.status_code == 201, member.text
     world.ids["committee_member"] = member.json()["id"]
+    world.ids["progress_report"] = await progress_report(p, world)
+    world.ids["training_session"] = await training_session(p, world)
+
+    # transparency: the factory with two finalised assessments (what every country's rules need), released
+    await published(p, world)
     world.ids = {kind: str(value) for kind, value in world.ids.items()}
     return world
+
+
+async def industry_alert(client: httpx.AsyncClient, as_staff: dict[str, str], world: World) -> str:
+    """A strike alert about the world's factory, issued by its staff and sent to the world's (partner) buyer."""
+    issued = await client.post(
+        "/v1/industry-alerts",
+        json={
+            "kind": "strike",
+            "title": "Strike at the industrial park",
+            "body": "Transport blocked until Friday.",
+            "country": world.country,
+            "factory_ids": [world["factory"]],
+        },
+        headers=as_staff,
+    )
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["buyer_ids"] == [world["buyer"]], issued.text
+    alert_id: str = issued.json()["id"]
+    return alert_id
+
+
+async def progress_report(p: Platform, world: World) -> str:
+    """PR1 of the world's plan, once advisory learnt of the assessment's release (as `assessment.released`)."""
+    event = advisory_kit.released(
+        uuid.UUID(world["factory"]),
+        [],
+        cycle=1,
+        released_on=date.today(),
+        country=world.country,
+        assessment_id=uuid.UUID(world["assessment"]),
+    )
+    await advisory_kit.deliver(p.test_platform, event)
+    issued = await p.clients["advisory"].post(
+        f"/v1/improvement-plans/{world['improvement_plan']}/progress-reports",
+        json={"kind": "pr1"},
+        headers=headers(p.test_platform, "staff", world),
+    )
+    assert issued.status_code == 201, issued.text
+    report_id: str = issued.json()["id"]
+    return report_id
+
+
+async def training_session(p: Platform, world: World) -> str:
+    """An in-factory session of a course of the country's catalogue, with one participant enrolled."""
+    client, as_staff = p.clients["advisory"], headers(p.test_platform, "staff", world)
+    course = await client.post(
+        "/v1/training/courses",
+        json={
+            "country": world.country,
+            "code": f"SHP-{uuid.uuid4().hex[:6].upper()}",
+            "title": "Sexual harassment prevention",
+            "topic": "sexual_harassment_prevention",
+            "modules": [{"title": "Reporting channels", "hours": 4}],
+            "languages": ["en"],
+            "completion_rule": "completed",
+        },
+        headers=as_staff,
+    )
+    assert course.status_code == 201, course.text
+    session = await client.post(
+        "/v1/training/sessions",
+        json={
+            "course_id": course.json()["id"],
+            "factory_id": world["factory"],
+            "session_date": date.today().isoformat(),
+            "language": "en",
+            "trainer_organisation": "Better Work",
+            "mode": "in_factory",
+        },
+        headers=as_staff,
+    )
+    assert session.status_code == 201, session.text
+    person = await client.post(
+        "/v1/training/participants",
+        json={
+            "country": world.country,
+            "account": f"acct-{uuid.uuid4().hex[:10]}",
+            "role": "worker",
+            "sex": "female",
+            "factory_id": world["factory"],
+        },
+        headers=headers(p.test_platform, "factory", world),
+    )
+    assert person.status_code == 201, person.text
+    session_id: str = session.json()["id"]
+    enrolled = await client.post(
+        f"/v1/training/sessions/{session_id}/enrolments",
+        json={"participant_ids": [person.json()["id"]]},
+        headers=as_staff,
+    )
+    assert enrolled.status_code == 200, enrolled.text
+    return session_id
+
+
+async def published(p: Platform, world: World) -> None:
+    """The world's factory as transparency learns it (registered, two annual assessments finalised), then a
+    publication of the country computed, reviewed and approved: its id, its release number, the public factory."""
+    tp, fid = p.test_platform, uuid.UUID(world["factory"])
+    code = {"KH": "KH-OS-18"}.get(world.country, f"{world.country}-OSH-02")  # a publicly reported question
+    events = [
+        transparency_kit.registered(world.country, f"Factory {random_word()}", factory_id=fid),
+        transparency_kit.finalised(fid, world.country, {code: "compliant"}, cycle=1, on=date(2024, 5, 7)),
+        transparency_kit.finalised(fid, world.country, {code: "non_compliant"}, cycle=2, on=date(2025, 5, 7)),
+    ]
+    await transparency_kit.deliver(tp, *events)
+    release = await transparency_kit.release(p.clients["transparency"], tp, world.country)
+    assert release["release_number"], release
+    world.ids["publication"] = release["id"]
+    world.ids["open_data_release"] = str(release["release_number"])
+    shown = await p.clients["transparency"].get(f"/public/v1/factories/{fid}")
+    assert shown.status_code == 200, shown.text
+    world.ids["published_factory"] = str(fid)
 
 
 async def advisory_factory(platform: TestPlatform, factory_id: uuid.UUID, country: str) -> None:

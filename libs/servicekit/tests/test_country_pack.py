@@ -77,11 +77,36 @@ def test_parts_a_service_reads() -> None:
     assert pack.advisory.training_days_per_year == 10
 
 
-def test_unset_means_no_pack(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_neither_country_pack_nor_country_means_no_pack(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COUNTRY_PACK", raising=False)
-    assert load_country_pack_from_env("KH") is None
+    assert load_country_pack_from_env(None) is None
     monkeypatch.setenv("COUNTRY_PACK", "  ")
-    assert load_country_pack_from_env("KH") is None
+    assert load_country_pack_from_env(None) is None
+
+
+def test_without_country_pack_the_pack_shipped_for_country_is_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COUNTRY_PACK", raising=False)
+    monkeypatch.delenv("COUNTRY_PACKS_DIR", raising=False)
+    pack = load_country_pack_from_env("kh")  # from the checkout's deploy/countries
+    assert pack is not None and pack.programme == "Better Factories Cambodia"
+
+
+def test_country_packs_dir_names_the_folder_of_shipped_packs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("COUNTRY_PACK", raising=False)
+    monkeypatch.setenv("COUNTRY_PACKS_DIR", str(tmp_path))
+    (tmp_path / "vn.yaml").write_text((COUNTRIES / "vn.yaml").read_text())
+    pack = load_country_pack_from_env("VN")
+    assert pack is not None and pack.country == "VN"
+    with pytest.raises(CountryPackError, match=r"no country pack is shipped for KH \(looked for .*kh\.yaml\)"):
+        load_country_pack_from_env("KH")
+
+
+def test_a_country_without_a_shipped_pack_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch, test_platform: TestPlatform
+) -> None:
+    monkeypatch.delenv("COUNTRY_PACK", raising=False)
+    with pytest.raises(CountryPackError, match=r"no country pack is shipped for EG .*set COUNTRY_PACK"):
+        test_platform.app("registry", country="EG")
 
 
 def test_the_environment_names_the_pack(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,10 +16,9 @@ import httpx
 import pytest
 
 from betterwork_contracts.events.assessments import ZeroToleranceCaseOpened
-from betterwork_contracts.events.registry import FactoryMerged
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from devstack.testkit.access import as_role, buyer, factory, staff
-from devstack.testkit.advisory import access, deliver, items_of, known_factory, non_compliance, plan_of, released
+from devstack.testkit.advisory import deliver, items_of, known_factory, non_compliance, plan_of, released
 from devstack.testkit.database import fetch
 from servicekit.auth import Role
 
@@ -325,53 +324,3 @@ async def test_who_sees_and_changes_a_plan(client: httpx.AsyncClient, test_platf
         listed = await client.get("/v1/improvement-plans", params={"factory_id": str(factory_id)}, headers=headers)
         assert listed.json()["items"] == []
     assert (await client.get(f"/v1/improvement-plans/{plan['id']}")).status_code == 401
-
-
-async def test_a_merge_moves_the_retired_factorys_records_to_the_survivor(
-    client: httpx.AsyncClient, test_platform: TestPlatform
-) -> None:
-    survivor, retired = await known_factory(test_platform), await known_factory(test_platform)
-    as_staff = staff(test_platform)
-    await deliver(
-        test_platform,
-        released(survivor, FINDINGS[1:2]),
-        released(retired, FINDINGS[1:]),
-        released(retired, FINDINGS[:1], cycle=2),
-    )
-    member = await client.post(
-        f"/v1/factories/{retired}/committee/members",
-        json={
-            "display_name": "Sokha",
-            "side": "worker",
-            "selection": "elected",
-            "sex": "female",
-            "role": "member",
-            "term_start": "2026-01-01",
-        },
-        headers=as_staff,
-    )
-    assert member.status_code == 201
-    reader = uuid.uuid4()
-    await deliver(test_platform, access(retired, reader, 1))
-    merged = FactoryMerged(
-        factory_id=retired, version=4, survivor_id=survivor, country="KH", merged_at=datetime.now(UTC)
-    )
-    await deliver(test_platform, merged, merged)  # the repeat changes nothing
-
-    listed = await client.get("/v1/improvement-plans", params={"factory_id": str(survivor)}, headers=as_staff)
-    by_cycle = {p["cycle"]: p for p in listed.json()["items"]}
-    assert set(by_cycle) == {1, 2}
-    assert set(await items_of(client, as_staff, by_cycle[1]["id"])) == {"KH-OSH-03", "KH-WT-07"}
-    assert set(await items_of(client, as_staff, by_cycle[2]["id"])) == {"KH-CL-01"}
-    left = await client.get("/v1/improvement-plans", params={"factory_id": str(retired)}, headers=as_staff)
-    (old_plan,) = left.json()["items"]  # the duplicate question stays where it was
-    assert set(await items_of(client, as_staff, old_plan["id"])) == {"KH-OSH-03"}
-    committee = await client.get(f"/v1/factories/{survivor}/committee", headers=factory(test_platform, survivor))
-    assert [m["display_name"] for m in committee.json()["members"]] == ["Sokha"]
-
-    issued = await client.post(
-        f"/v1/improvement-plans/{by_cycle[1]['id']}/progress-reports", json={"kind": "pr1"}, headers=as_staff
-    )
-    assert issued.status_code == 201, issued.text
-    read = await client.get(f"/v1/progress-reports/{issued.json()['id']}", headers=buyer(test_platform, reader))
-    assert read.status_code == 200  # access granted on the retired id follows the survivor

@@ -311,6 +311,51 @@ async def test_staff_report_a_case_from_outside_an_assessment(
     assert (await client.get("/v1/zero-tolerance-cases", headers=buyer)).status_code == 403
 
 
+async def test_the_overdue_filter_gives_full_pages_of_late_cases(
+    client: httpx.AsyncClient, test_platform: TestPlatform
+) -> None:
+    """Five cases at a factory, the three oldest late: `overdue=true` pages through exactly those three, two to a
+    page (the filter is applied before the page is cut, not to the page), and `overdue=false` gives the others."""
+    headers = staff(test_platform)
+    factory = await known_factory(test_platform)
+    ids = []
+    for _ in range(5):
+        reported = await client.post(
+            "/v1/zero-tolerance-cases",
+            json={"factory_id": str(factory), "category": "forced_labour", "source": "hotline"},
+            headers=headers,
+        )
+        assert reported.status_code == 201, reported.text
+        ids.append(reported.json()["id"])
+    late, on_time = ids[:3], ids[3:]
+    conn = await connect_as(test_platform, "assessments")
+    try:
+        await conn.execute(
+            "UPDATE assessments.zt_case"
+            " SET deadlines = jsonb_set(deadlines, '{referred}', '\"2020-01-01T00:00:00+00:00\"') WHERE id = ANY($1)",
+            [uuid.UUID(i) for i in late],
+        )
+    finally:
+        await conn.close()
+
+    async def pages(overdue: str) -> list[list[str]]:
+        found, cursor = [], None
+        while True:
+            params = {"overdue": overdue, "factory_id": str(factory), "limit": "2"} | (
+                {"cursor": cursor} if cursor else {}
+            )
+            answer = await client.get("/v1/zero-tolerance-cases", params=params, headers=headers)
+            assert answer.status_code == 200, answer.text
+            found.append([c["id"] for c in answer.json()["items"]])
+            assert all(c["overdue"] is (overdue == "true") for c in answer.json()["items"])
+            cursor = answer.json()["next_cursor"]
+            if cursor is None:
+                return found
+
+    assert await pages("true") == [late[::-1][:2], late[::-1][2:]]  # newest first
+    assert await pages("false") == [on_time[::-1]]
+
+
 # ---- revisions, reports, figures ------------------------------------------------------------------------------------
 
 

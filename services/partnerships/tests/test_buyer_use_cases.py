@@ -70,7 +70,9 @@ class FakeUnitOfWork(UnitOfWork):
 
 def participant() -> Buyer:
     now = datetime(2026, 1, 5, tzinfo=UTC)
-    return Buyer(uuid.uuid4(), "Nordic Outdoor", "NO", Tier.PARTICIPANT, None, [], None, [], 1, now, "ea-sokha", now)
+    return Buyer(
+        uuid.uuid4(), "Nordic Outdoor", "NO", Tier.PARTICIPANT, None, [], None, [], 1, now, "ea-sokha", now, "KH"
+    )
 
 
 async def test_an_upgrade_saves_the_next_version_keeps_the_history_and_publishes_the_tier_change() -> None:

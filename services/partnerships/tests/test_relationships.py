@@ -54,13 +54,17 @@ async def outbox_types(platform: TestPlatform, aggregate_id: uuid.UUID) -> list[
     return [r["type"].removeprefix("org.betterwork.partnerships.").removesuffix(".v1") for r in rows]
 
 
-async def access_events(platform: TestPlatform, factory_id: uuid.UUID) -> list[tuple[str, int]]:
+async def access_events(
+    platform: TestPlatform, factory_id: uuid.UUID, kind: str = "report_access"
+) -> list[tuple[str, int]]:
+    """(granted or revoked, cycle) published for one kind of report: `report_access` (assessment reports) or
+    `progress_report_access`."""
     rows = await fetch(
         platform,
         "partnerships",
-        "SELECT type, payload FROM partnerships.outbox WHERE aggregateid = $1 AND type LIKE '%report_access%'"
-        " ORDER BY seq",
+        "SELECT type, payload FROM partnerships.outbox WHERE aggregateid = $1 AND type LIKE $2 ORDER BY seq",
         str(factory_id),
+        f"org.betterwork.partnerships.{kind}.%",
     )
     return [(r["type"].split(".")[-2], json.loads(r["payload"])["cycle"]) for r in rows]
 
@@ -136,13 +140,14 @@ async def test_links_are_confirmed_by_the_other_side_or_staff(
 
 
 @pytest.mark.parametrize(
-    ("scopes", "expires_in", "entitled", "granted"),
+    ("scopes", "expires_in", "entitled", "granted", "progress"),
     [
-        (["assessment_reports"], None, True, True),
-        (["assessment_reports"], None, False, False),
-        (["progress_reports", "zero_tolerance_alerts"], None, True, False),
-        (None, None, True, False),  # no consent at all
-        (["assessment_reports"], timedelta(days=30), True, True),
+        (["assessment_reports"], None, True, True, False),
+        (["assessment_reports"], None, False, False, False),
+        (["progress_reports", "zero_tolerance_alerts"], None, True, False, True),
+        (["assessment_reports", "progress_reports"], None, True, True, True),
+        (None, None, True, False, False),  # no consent at all
+        (["assessment_reports"], timedelta(days=30), True, True, False),
     ],
 )
 async def test_the_access_decision_needs_consent_and_entitlement(
@@ -152,7 +157,10 @@ async def test_the_access_decision_needs_consent_and_entitlement(
     expires_in: timedelta | None,
     entitled: bool,
     granted: bool,
+    progress: bool,
 ) -> None:
+    """Each kind of report is decided on its own scope: a consent to progress reports never opens the assessment
+    report, nor the other way round."""
     buyer_id, factory_id = await new_buyer(client, test_platform), await known_factory(test_platform)
     as_factory = factory(test_platform, factory_id)
     if scopes is not None:
@@ -173,8 +181,12 @@ async def test_the_access_decision_needs_consent_and_entitlement(
         params={"buyer_id": str(buyer_id), "factory_id": str(factory_id)},
         headers=staff(test_platform),
     )
-    assert [(d["cycle"], d["granted"]) for d in decided.json()] == ([(1, True)] if granted else [])
+    decisions = [(d["cycle"], d["granted"], d["progress_reports_granted"]) for d in decided.json()]
+    assert decisions == ([(1, granted, progress)] if granted or progress else [])
     assert await access_events(test_platform, factory_id) == ([("granted", 1)] if granted else [])
+    assert await access_events(test_platform, factory_id, "progress_report_access") == (
+        [("granted", 1)] if progress else []
+    )
 
 
 async def test_revoking_or_expiry_closes_access_at_once(client: httpx.AsyncClient, test_platform: TestPlatform) -> None:
@@ -347,12 +359,12 @@ async def test_a_zero_tolerance_case_alerts_linked_buyers_and_the_protocols_part
         await uow.commit()
     alerts = (
         await client.get("/v1/alerts", params={"factory_id": str(factory_id)}, headers=staff(test_platform))
-    ).json()
+    ).json()["items"]
     assert [(a["buyer_ids"], a["parties"], a["endpoints"]) for a in alerts] == [
         ([str(linked)], ["ministry_of_labour", "linked_buyers"], 2)
     ]
     mine = await client.get("/v1/alerts", headers=buyer(test_platform, unlinked))
-    assert [a["case_id"] for a in mine.json()] == []
+    assert [a["case_id"] for a in mine.json()["items"]] == []
     (raised,) = [t for t in await outbox_types(test_platform, factory_id) if t.startswith("alert")]
     assert raised == "alert.raised"
 
@@ -385,14 +397,73 @@ async def test_a_buyer_sees_its_own_alerts_and_not_the_other_buyers_alerted(
         await events_in.case_opened(uow, event, envelope_of(event))
         await uow.commit()
     as_staff = await client.get("/v1/alerts", params={"factory_id": str(factory_id)}, headers=staff(test_platform))
-    assert sorted(as_staff.json()[0]["buyer_ids"]) == sorted([str(first), str(second)])
+    assert sorted(as_staff.json()["items"][0]["buyer_ids"]) == sorted([str(first), str(second)])
     for owner in (first, second):
         seen = (
             await client.get("/v1/alerts", params={"factory_id": str(factory_id)}, headers=buyer(test_platform, owner))
-        ).json()
+        ).json()["items"]
         assert [(a["case_id"], a["buyer_ids"], a["endpoints"]) for a in seen] == [
             (str(event.case_id), [str(owner)], None)
         ]
+
+
+async def test_alerts_come_in_cursor_pages_newest_first_and_narrow_by_kind(
+    client: httpx.AsyncClient, test_platform: TestPlatform
+) -> None:
+    """Five zero-tolerance cases and one industry alert at a factory: a buyer linked to it pages through all six
+    alerts two at a time (full pages, none twice, newest first), and `kind` narrows to one kind of alert."""
+    factory_id = await known_factory(test_platform)
+    owner = (await linked_buyer(client, test_platform, factory_id, cycle=None)).buyer_id
+    database = client._transport.app.state.database  # type: ignore[attr-defined]
+    cases = [uuid.uuid4() for _ in range(5)]
+    for case_id in cases:
+        event = ZeroToleranceCaseOpened(
+            case_id=case_id,
+            factory_id=factory_id,
+            country="KH",
+            category="child_labour",
+            source="hotline",
+            opened_at=datetime.now(UTC),
+            notify=["linked_buyers"],
+        )
+        async with database.unit_of_work() as uow:
+            await events_in.case_opened(uow, event, envelope_of(event))
+            await uow.commit()
+    issued = await client.post(
+        "/v1/industry-alerts",
+        json={"kind": "strike", "title": "Strike", "body": "Roads blocked.", "country": "KH",
+              "factory_ids": [str(factory_id)]},
+        headers=staff(test_platform),
+    )  # fmt: skip
+    assert issued.status_code == 201, issued.text
+    as_owner = buyer(test_platform, owner)
+
+    pages, cursor = [], None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        answer = await client.get("/v1/alerts", params=params, headers=as_owner)
+        assert answer.status_code == 200, answer.text
+        pages.append(answer.json()["items"])
+        cursor = answer.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert [len(p) for p in pages] == [2, 2, 2]
+    seen = [a for p in pages for a in p]
+    assert [a["kind"] for a in seen] == ["industry_alert"] + ["zero_tolerance.case_opened"] * 5
+    assert [a["case_id"] for a in seen[1:]] == [str(c) for c in reversed(cases)]
+    assert [a["raised_at"] for a in seen] == sorted((a["raised_at"] for a in seen), reverse=True)
+
+    industry = await client.get("/v1/alerts", params={"kind": "industry_alert"}, headers=as_owner)
+    assert [a["industry_alert_id"] for a in industry.json()["items"]] == [issued.json()["id"]]
+    cases_only = await client.get(
+        "/v1/alerts",
+        params={"factory_id": str(factory_id), "kind": "zero_tolerance.case_opened", "limit": 3},
+        headers=staff(test_platform),
+    )
+    assert [a["case_id"] for a in cases_only.json()["items"]] == [str(c) for c in reversed(cases)][:3]
+    assert cases_only.json()["next_cursor"] is not None
+    unknown = await client.get("/v1/alerts", params={"kind": "gossip"}, headers=as_owner)
+    assert unknown.status_code == 422, unknown.text
 
 
 async def test_two_revocations_of_one_consent_at_once_cannot_both_win(

@@ -27,6 +27,7 @@ from devstack.net import free_port
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from devstack.testkit.access import as_role, staff
 from devstack.testkit.database import fetch
+from devstack.testkit.partnerships import registered_buyer
 from devstack.testkit.waiting import wait_until
 from partnerships.adapters import delivery_queue, webhook_sender
 from partnerships.domain import webhooks as rules
@@ -516,7 +517,8 @@ async def test_names_are_judged_by_every_address_they_resolve_to_now_and_at_deli
 async def test_a_buyer_cannot_see_or_touch_another_buyers_endpoint(
     service: Service, receiver: Receiver, test_platform: TestPlatform
 ) -> None:
-    owner_id, owner = a_buyer(test_platform)
+    owner_id = uuid.UUID((await registered_buyer(service.client, test_platform))["id"])  # managed by KH's staff
+    owner = as_role(test_platform, Role.BUYER, organisation_id=str(owner_id).upper(), subject="u-owner")
     _, other = a_buyer(test_platform)
     endpoint = await register(service, receiver, owner, "/private-to-owner")
     await service.enqueue(buyers=[owner_id])
@@ -608,7 +610,8 @@ async def test_service_clients_subscribe_by_party_and_country(
 
     assert await service.enqueue(parties=[party], country="VN") == 0
     assert await service.enqueue(parties=["someone_else"], country="KH") == 0
-    assert await service.enqueue(parties=[party, "ministry_of_labour"], country="KH") == 1
+    # Another party's name beside ours adds nobody (a fresh name: other tests' endpoints live in this database too).
+    assert await service.enqueue(parties=[party, f"ministry_{uuid.uuid4().hex[:6]}"], country="KH") == 1
     await settled(service, inspectorate, endpoint["id"], all_delivered(1))
     assert receiver.at("/inspectorate")[0].verified_with == 1
 

@@ -12,6 +12,7 @@ from registry.domain.enrolment import (
     JoinedVia,
     Status,
     SuspensionReason,
+    periods_of,
 )
 
 AT = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -42,6 +43,8 @@ def apply(e: Enrolment, step: str) -> tuple[Enrolment, object]:
         return e.suspend(reason=SuspensionReason.UNPAID_FEES, note=None, at=AT, by="staff-1")
     if step == "reactivate":
         return e.reactivate(at=AT, by="staff-1")
+    if step == "re_enrol":
+        return e.re_enrol(service_package="core", start_date=START, at=AT, by="staff-1")
     return e.exit(reason="closed", at=AT, by="staff-1")
 
 
@@ -51,6 +54,7 @@ STEP_OF = {
     Change.SUSPENDED: "suspend",
     Change.REACTIVATED: "reactivate",
     Change.EXITED: "exit",
+    Change.RE_ENROLLED: "re_enrol",
 }
 TARGET = {
     Change.ENROLLED: Status.ENROLLED,
@@ -58,6 +62,7 @@ TARGET = {
     Change.SUSPENDED: Status.SUSPENDED,
     Change.REACTIVATED: Status.ACTIVE,
     Change.EXITED: Status.EXITED,
+    Change.RE_ENROLLED: Status.ENROLLED,
 }
 CASES = [(status, change) for status in Status for change in Change]
 
@@ -76,11 +81,58 @@ def test_every_transition(status: Status, change: Change) -> None:
             apply(start, STEP_OF[change])
 
 
-def test_exited_is_final() -> None:
+def test_an_exited_factory_comes_back_only_by_re_enrolment() -> None:
     exited = in_status(Status.EXITED)
-    for step in STEP_OF.values():
+    for change, step in STEP_OF.items():
+        if change is Change.RE_ENROLLED:
+            continue
         with pytest.raises(IllegalTransition):
             apply(exited, step)
+    with pytest.raises(IllegalTransition, match="re-enrolment"):
+        apply(exited, "enrol")
+    back, record = exited.re_enrol(service_package="core", start_date=START, at=AT, by="staff-1")
+    assert (back.status, record.change, record.from_status) == (Status.ENROLLED, Change.RE_ENROLLED, Status.EXITED)
+
+
+def test_re_enrolment_opens_a_new_period_and_keeps_the_old_one() -> None:
+    e = in_status(Status.SUSPENDED)
+    assert [p.number for p in e.periods] == [1] and e.current_period is not None
+    later = datetime(2027, 6, 1, 8, 0, tzinfo=UTC)
+    e, _ = e.exit(reason="moved production abroad", at=later, by="tl-2")
+    assert e.current_period is None
+    first = e.periods[0]
+    assert (first.start_date, first.ended_at, first.end_reason, first.ended_by) == (
+        START,
+        later,
+        "moved production abroad",
+        "tl-2",
+    )
+    back_on = date(2028, 2, 1)
+    e, record = e.re_enrol(service_package="premium", start_date=back_on, at=later, by="tl-2", note="new owner")
+    assert record.reason == "new owner"
+    assert [(p.number, p.service_package, p.start_date, p.open) for p in e.periods] == [
+        (1, "core", START, False),
+        (2, "premium", back_on, True),
+    ]
+    assert (e.service_package, e.start_date) == ("premium", back_on)
+    assert [c.change for c in e.history][-2:] == [Change.EXITED, Change.RE_ENROLLED]
+    assert periods_of(e.history) == e.periods  # the periods are what the history adds up to
+    e, _ = e.exit(reason="closed", at=later, by="tl-2")
+    assert [p.open for p in e.periods] == [False, False]
+
+
+def test_a_factory_that_never_enrolled_has_no_period_until_it_does() -> None:
+    e, _ = Enrolment.registered().exit(reason="not eligible", at=AT, by="s")
+    assert e.periods == ()
+    e, _ = e.re_enrol(service_package="core", start_date=START, at=AT, by="s")
+    assert [p.number for p in e.periods] == [1]
+
+
+def test_the_event_tells_a_re_enrolment_as_an_enrolment() -> None:
+    assert Change.RE_ENROLLED.event_change == "enrolled"
+    assert {c.event_change for c in Change if c is not Change.RE_ENROLLED} == {
+        c.value for c in Change if c is not Change.RE_ENROLLED
+    }
 
 
 def test_history_keeps_who_why_and_the_package() -> None:
@@ -104,3 +156,5 @@ def test_changes_need_their_particulars() -> None:
         active.suspend(reason=SuspensionReason.OTHER, note=None, at=AT, by="s")
     with pytest.raises(IllegalTransition, match="reason"):
         active.exit(reason="", at=AT, by="s")
+    with pytest.raises(IllegalTransition, match="service package"):
+        in_status(Status.EXITED).re_enrol(service_package="", start_date=START, at=AT, by="s")

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from registry.domain.enrolment import Status
 from registry.domain.factory import (
     Contact,
     FactoryRuleError,
@@ -15,6 +16,7 @@ from registry.domain.factory import (
     register,
     update,
 )
+from registry.domain.merging import EnrolmentConflict, check_enrolments
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 LATER = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -174,3 +176,26 @@ def test_merge_refuses_itself_other_countries_and_merged_records() -> None:
     with pytest.raises(FactoryRuleError, match="merged"):
         update(retired, values={"name": "D"}, now=LATER)
     assert uuid.UUID(str(retired.merged_into)) == a.id
+
+
+@pytest.mark.parametrize(
+    ("survivor", "duplicate", "refused"),
+    [
+        ("exited", "enrolled", True),  # the real factory would stay exited: staff decide which agreement holds
+        ("registered", "active", True),
+        ("exited", "suspended", True),
+        ("active", "enrolled", False),  # both in an enrolment: the survivor's stands
+        ("exited", "registered", False),
+        ("enrolled", "exited", False),
+    ],
+)
+def test_a_merge_that_would_drop_the_duplicates_enrolment_is_refused_naming_both_states(
+    survivor: str, duplicate: str, refused: bool
+) -> None:
+    if not refused:
+        check_enrolments(Status(survivor), Status(duplicate))
+        return
+    with pytest.raises(EnrolmentConflict) as raised:
+        check_enrolments(Status(survivor), Status(duplicate))
+    assert (raised.value.survivor, raised.value.merged) == (Status(survivor), Status(duplicate))
+    assert survivor in str(raised.value) and duplicate in str(raised.value)

@@ -1,19 +1,24 @@
 """Matching submitted factories against the registry: normalisation, exact and fuzzy decisions, quality (no I/O)."""
 
 import csv
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from registry.domain.matching import (
     DEFAULT_THRESHOLDS,
+    PROFILE_VERSION,
     Candidate,
     Decision,
+    Profile,
     Thresholds,
     blocking_keys,
     match,
     normalise_address,
     normalise_name,
+    profile,
     score,
     thresholds_for,
 )
@@ -207,3 +212,45 @@ def test_blocking_keys_survive_spacing_vowels_and_legal_forms() -> None:
     assert set(blocking_keys("Rithy Sokha Co., Ltd")) & set(blocking_keys("RITHYSOKHA GARMENT"))
     assert set(blocking_keys("Misr Qalyub Textile")) & set(blocking_keys("Masr Qalyoub Textile S.A.E."))
     assert not set(blocking_keys("Angkor Knit")) & set(blocking_keys("Mekong Denim"))
+
+
+def stored(c: Candidate) -> Candidate:
+    """The candidate as the registry hands it over: with the profile written when the factory was saved."""
+    kept = Profile.from_json(json.loads(json.dumps(profile(c.name, c.aliases, c.address).as_json())))
+    assert kept is not None
+    return replace(c, profile=kept)
+
+
+def test_a_stored_profile_decides_as_the_names_and_address_do() -> None:
+    """Registration compares the profile stored with each candidate, not its names cleaned again: the decisions,
+    scores and explanations are the same, on the labelled pairs and on aliases, siblings and other scripts."""
+    with PAIRS.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    cases = [(r["name_a"], r["address_a"], [candidate("b", r["name_b"], r["address_b"])]) for r in rows]
+    cases += [
+        (
+            "Bavet Starr Garments Co Ltd",
+            "Plot 5, Tai Seng SEZ, Bavet",
+            [candidate("f1", "Apsara Fashion Co., Ltd", "Lot 5, Tai Seng SEZ, Bavet", aliases=("Bavet Star Garment",))],
+        ),
+        (
+            "Mekong Star Garment Factory 2",
+            "Lot 12, Manhattan SEZ, Bavet",
+            [
+                candidate("f1", "Mekong Star Garment Factory 1", "Lot 12, Manhattan SEZ, Bavet"),
+                candidate("f2", "Crystal Group - Mekong Star Knit", "Lot 12, Manhattan SEZ, Bavet"),
+            ],
+        ),
+        ("រតនា", "Lot 3, Phnom Penh", [candidate("f1", "Rathana Garment", "Lot 3, Phnom Penh", aliases=("រតនា",))]),
+    ]
+    for name, address, existing in cases:
+        assert match(name, address, "KH", [stored(c) for c in existing]) == match(name, address, "KH", existing)
+
+
+def test_a_profile_written_by_other_rules_is_not_trusted() -> None:
+    data = profile("Angkor Silkline Garment", (), "National Road 4").as_json()
+    assert Profile.from_json({**data, "v": PROFILE_VERSION + 1}) is None
+    assert Profile.from_json(None) is None
+    stale = Candidate("f1", "Angkor Silkline Garment", "National Road 4, Phnom Penh", "KH", profile=None)
+    result = match("ANGKOR SILKLINE GARMENT", "National Rd. 4, Phnom Penh", "KH", [stale])
+    assert (result.decision, result.exact) == (Decision.LINK, True)

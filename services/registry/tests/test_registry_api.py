@@ -98,7 +98,8 @@ async def test_a_full_record_round_trips(registry: httpx.AsyncClient, staff: dic
         group_name="Angkor Group",
         ownership="foreign",
         investor_country="cn",
-        workforce={"total": 1200, "women": 1000, "men": 200, "migrants": 12},
+        workforce={"total": 1200, "women": 1000, "men": 200, "migrants": 12, "nationalities": {"kh": 1188, "VN": 12}},
+        production_stages=["washing", "cut_make_trim"],
         union_present=True,
         committee_present=False,
         external_ids={"slcp_facility_id": f"SLCP-{random_word()}"},
@@ -113,7 +114,15 @@ async def test_a_full_record_round_trips(registry: httpx.AsyncClient, staff: dic
     assert got.status_code == 200
     assert got.headers["etag"] == '"1"'
     record = got.json()
-    assert record["workforce"] == {"total": 1200, "women": 1000, "men": 200, "migrants": 12}
+    assert record["workforce"] == {
+        "total": 1200,
+        "women": 1000,
+        "men": 200,
+        "migrants": 12,
+        "nationalities": {"KH": 1188, "VN": 12},
+    }
+    assert record["production_stages"] == ["washing", "cut_make_trim"]  # in the controlled list's order
+    assert record["group_name"] == "Angkor Group" and record["group_id"] is not None
     assert record["investor_country"] == "CN"
     assert record["contacts"][0]["email"] == "dara@example.com"
     assert record["joined_via"] == "buyer"
@@ -327,6 +336,17 @@ async def test_merge_redirects_the_old_id_forever_and_keeps_both_histories(
     await change(registry, staff, duplicate["id"], change="enrolled", service_package="core", start_date="2027-01-01")
     await change(registry, staff, survivor["id"], change="exited", reason="duplicate record")
 
+    # An enrolled duplicate into an exited survivor would leave the real factory exited: refused, naming both
+    # states, and nothing changes; staff exit the duplicate's enrolment first (or merge the other way round).
+    conflict = await registry.post(
+        f"/v1/factories/{survivor['id']}/merges", json={"merged_id": duplicate["id"], "reason": "same"}, headers=staff
+    )
+    assert conflict.status_code == 409, conflict.text
+    assert (conflict.json()["survivor_status"], conflict.json()["merged_status"]) == ("exited", "enrolled")
+    unchanged = await registry.get(f"/v1/factories/{duplicate['id']}", headers=staff, follow_redirects=False)
+    assert unchanged.status_code == 200 and unchanged.json()["status"] == "enrolled"
+    await change(registry, staff, duplicate["id"], change="exited", reason="duplicate record")
+
     duplicate_user = access.factory(test_platform, duplicate["id"])
     proposal = await registry.post(
         f"/v1/factories/{duplicate['id']}/change-proposals",
@@ -355,6 +375,7 @@ async def test_merge_redirects_the_old_id_forever_and_keeps_both_histories(
     history = (await registry.get(f"/v1/factories/{survivor['id']}/status-changes", headers=staff)).json()
     assert {(h["factory_id"], h["change"]) for h in history} == {
         (duplicate["id"], "enrolled"),
+        (duplicate["id"], "exited"),
         (survivor["id"], "exited"),
     }
     # The survivor merged again: the first duplicate still lands on the final survivor in one hop.
@@ -367,11 +388,21 @@ async def test_merge_redirects_the_old_id_forever_and_keeps_both_histories(
 
     refused = await registry.patch(f"/v1/factories/{duplicate['id']}", json={"sector": "garment"}, headers=staff)
     assert refused.status_code == 409
+    assert refused.json()["survivor_id"] == third["id"]  # the final survivor, in one hop
+    remerge = await registry.post(
+        f"/v1/factories/{third['id']}/merges", json={"merged_id": duplicate["id"]}, headers=staff
+    )
+    assert remerge.status_code == 409 and remerge.json()["survivor_id"] == third["id"]
     found = await registry.get(
         "/v1/factories", params={"external_id": duplicate["external_ids"]["slcp_facility_id"]}, headers=staff
     )
     assert [f["id"] for f in found.json()["items"]] == [third["id"]]
-    assert await outbox_types(test_platform, duplicate["id"]) == ["registered", "status_changed", "merged"]
+    assert await outbox_types(test_platform, duplicate["id"]) == [
+        "registered",
+        "status_changed",
+        "status_changed",
+        "merged",
+    ]
     self_merge = await registry.post(
         f"/v1/factories/{third['id']}/merges", json={"merged_id": third["id"]}, headers=staff
     )

@@ -10,8 +10,10 @@ import io
 import uuid
 import zipfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import frictionless
 import httpx
 import pytest
 
@@ -108,7 +110,7 @@ async def test_the_change_feed_lists_what_each_release_changed(
 
 
 async def test_open_data_per_release_with_stable_urls_latest_and_one_file(
-    client: httpx.AsyncClient, jordan: dict[str, Any]
+    client: httpx.AsyncClient, jordan: dict[str, Any], tmp_path: Path
 ) -> None:
     n1, n2 = jordan["first"]["release_number"], jordan["second"]["release_number"]
     latest = await client.get("/open-data/JO/latest/factories.csv")
@@ -133,6 +135,11 @@ async def test_open_data_per_release_with_stable_urls_latest_and_one_file(
     assert archive.headers["content-type"] == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
     assert f"betterwork-jo-{n2}/datapackage.json" in names and len(names) == 6
+    # The Frictionless project's own validator reads the downloaded release as a data consumer would.
+    zipfile.ZipFile(io.BytesIO(archive.content)).extractall(tmp_path)
+    report = frictionless.validate(str(tmp_path / f"betterwork-jo-{n2}" / "datapackage.json"))
+    assert report.valid, report.flatten(["type", "note"])
+    assert report.stats["tasks"] == len(package["resources"])
     assert (
         hashlib.sha256((await client.get(f"/open-data/JO/{n2}.zip")).content).digest()
         == hashlib.sha256(archive.content).digest()
@@ -201,9 +208,9 @@ async def test_a_merged_factory_is_published_under_its_survivor(
     )
     await release(client, test_platform, "JO")
     moved = await client.get(f"/public/v1/factories/{duplicate.factory_id}")
-    assert moved.status_code == 301 and moved.headers["location"] == f"/public/v1/factories/{survivor.factory_id}"
+    assert moved.status_code == 308 and moved.headers["location"] == f"/public/v1/factories/{survivor.factory_id}"
     page = (await client.get(f"/public/v1/factories/{survivor.factory_id}")).json()
     assert page["current"]["name"] == f"Merged Survivor {tag}"
     assert page["current"]["issues"][0]["result"] == "non_compliant"
     portal = await client.get(f"/portal/factories/{duplicate.factory_id}", params={"lang": "vi"})
-    assert portal.status_code == 301 and portal.headers["location"].endswith(f"{survivor.factory_id}?lang=vi")
+    assert portal.status_code == 308 and portal.headers["location"].endswith(f"{survivor.factory_id}?lang=vi")

@@ -48,6 +48,7 @@ class AssessmentScheduled(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.assessments.assessment.scheduled.v1"
     topic: ClassVar[Topic] = ASSESSMENT_TOPIC
     aggregate_id_field: ClassVar[str] = "assessment_id"
+    consumers: ClassVar[tuple[str, ...]] = ("invoicing",)
 
     assessment_id: UUID
     factory_id: UUID
@@ -98,7 +99,7 @@ class AssessmentReleased(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.assessments.assessment.released.v1"
     topic: ClassVar[Topic] = ASSESSMENT_TOPIC
     aggregate_id_field: ClassVar[str] = "assessment_id"
-    consumers: ClassVar[tuple[str, ...]] = ("advisory",)
+    consumers: ClassVar[tuple[str, ...]] = ("advisory", "partnerships")
 
     assessment_id: UUID
     factory_id: UUID
@@ -206,6 +207,7 @@ class AssessmentCancelled(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.assessments.assessment.cancelled.v1"
     topic: ClassVar[Topic] = ASSESSMENT_TOPIC
     aggregate_id_field: ClassVar[str] = "assessment_id"
+    consumers: ClassVar[tuple[str, ...]] = ("invoicing",)
 
     assessment_id: UUID
     factory_id: UUID
@@ -258,6 +260,7 @@ class ZeroToleranceCaseNotConfirmed(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.assessments.zero_tolerance.case_not_confirmed.v1"
     topic: ClassVar[Topic] = ZERO_TOLERANCE_TOPIC
     aggregate_id_field: ClassVar[str] = "case_id"
+    consumers: ClassVar[tuple[str, ...]] = ("partnerships",)
 
     case_id: UUID
     factory_id: UUID
@@ -265,3 +268,28 @@ class ZeroToleranceCaseNotConfirmed(IntegrationEvent):
     category: ZeroToleranceCategory
     previous_status: Literal["opened", "referred", "acknowledged"]
     decided_at: datetime
+
+
+class CycleMove(EventPart):
+    """One of a factory's cycles under its number after a merge."""
+
+    factory_id: UUID = Field(description="The factory the cycle was counted for before the merge.")
+    from_cycle: int = Field(ge=1)
+    to_cycle: int = Field(ge=1, description="Its number in the survivor's history.")
+
+
+class AssessmentCyclesRenumbered(IntegrationEvent):
+    """A factory merge moved the retired factory's assessments to the survivor and renumbered the cycles of both
+    by date: whoever keys data by (factory, cycle) re-keys it with `moves` (entitlements, report access, plans).
+    Cycles not named keep their factory's number; `moves` is empty when the retired factory had no assessments."""
+
+    type: ClassVar[str] = "org.betterwork.assessments.cycles.renumbered.v1"
+    topic: ClassVar[Topic] = ASSESSMENT_TOPIC
+    aggregate_id_field: ClassVar[str] = "factory_id"
+    consumers: ClassVar[tuple[str, ...]] = ("partnerships", "advisory", "transparency")
+
+    factory_id: UUID = Field(description="The survivor.")
+    retired_id: UUID = Field(description="The merged (retired) factory id.")
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    moves: list[CycleMove] = Field(default=[])
+    renumbered_at: datetime

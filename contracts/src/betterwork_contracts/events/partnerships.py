@@ -19,12 +19,13 @@ REPORT_ACCESS_TOPIC = Topic(
 
 
 class ReportAccessGranted(IntegrationEvent):
-    """The buyer may now read the factory's reports of this cycle (a current consent and an entitlement)."""
+    """The buyer may now read the factory's assessment reports of this cycle (a current consent covering
+    `assessment_reports` and an entitlement). Progress reports have their own decision (`progress_report_access`)."""
 
     type: ClassVar[str] = "org.betterwork.partnerships.report_access.granted.v1"
     topic: ClassVar[Topic] = REPORT_ACCESS_TOPIC
     aggregate_id_field: ClassVar[str] = "factory_id"
-    consumers: ClassVar[tuple[str, ...]] = ("assessments", "advisory")
+    consumers: ClassVar[tuple[str, ...]] = ("assessments",)
 
     factory_id: UUID
     buyer_id: UUID
@@ -33,12 +34,42 @@ class ReportAccessGranted(IntegrationEvent):
 
 
 class ReportAccessRevoked(IntegrationEvent):
-    """The buyer may no longer read the factory's reports of this cycle (consent revoked or expired)."""
+    """The buyer may no longer read the factory's assessment reports of this cycle (consent revoked or expired)."""
 
     type: ClassVar[str] = "org.betterwork.partnerships.report_access.revoked.v1"
     topic: ClassVar[Topic] = REPORT_ACCESS_TOPIC
     aggregate_id_field: ClassVar[str] = "factory_id"
-    consumers: ClassVar[tuple[str, ...]] = ("assessments", "advisory")
+    consumers: ClassVar[tuple[str, ...]] = ("assessments",)
+
+    factory_id: UUID
+    buyer_id: UUID
+    cycle: int = Field(ge=1)
+    decided_at: datetime
+
+
+class ProgressReportAccessGranted(IntegrationEvent):
+    """The buyer may now read the factory's progress reports of this cycle: a current consent covering
+    `progress_reports` and an entitlement to the cycle. Decided apart from assessment reports, so a consent to one
+    never opens the other."""
+
+    type: ClassVar[str] = "org.betterwork.partnerships.progress_report_access.granted.v1"
+    topic: ClassVar[Topic] = REPORT_ACCESS_TOPIC
+    aggregate_id_field: ClassVar[str] = "factory_id"
+    consumers: ClassVar[tuple[str, ...]] = ("advisory",)
+
+    factory_id: UUID
+    buyer_id: UUID
+    cycle: int = Field(ge=1)
+    decided_at: datetime
+
+
+class ProgressReportAccessRevoked(IntegrationEvent):
+    """The buyer may no longer read the factory's progress reports of this cycle."""
+
+    type: ClassVar[str] = "org.betterwork.partnerships.progress_report_access.revoked.v1"
+    topic: ClassVar[Topic] = REPORT_ACCESS_TOPIC
+    aggregate_id_field: ClassVar[str] = "factory_id"
+    consumers: ClassVar[tuple[str, ...]] = ("advisory",)
 
     factory_id: UUID
     buyer_id: UUID
@@ -74,6 +105,7 @@ class BuyerRegistered(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.partnerships.buyer.registered.v1"
     topic: ClassVar[Topic] = BUYER_TOPIC
     aggregate_id_field: ClassVar[str] = "buyer_id"
+    consumers: ClassVar[tuple[str, ...]] = ("invoicing",)
 
     buyer_id: UUID
     name: str = Field(min_length=1, max_length=300)

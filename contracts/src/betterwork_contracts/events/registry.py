@@ -21,6 +21,18 @@ FACTORY_TOPIC = Topic(
 Sector = Literal["garment", "footwear", "travel_goods", "home_decor", "plastics", "chemicals", "engineering"]
 FactoryType = Literal["direct_exporter", "subcontractor", "satellite_unit"]
 JoinedVia = Literal["self", "buyer", "mandatory_scheme"]
+ProductionStage = Literal[
+    "spinning",
+    "fabric",
+    "dyeing",
+    "printing",
+    "embroidery",
+    "washing",
+    "cut_make_trim",
+    "finishing",
+    "packing",
+    "components",
+]
 
 
 class FactoryProfile(EventPart):
@@ -33,6 +45,17 @@ class FactoryProfile(EventPart):
     sector: Sector | None = None
     factory_type: FactoryType | None = None
     group_name: str | None = Field(default=None, description="Manufacturing group (five or more earn a discount).")
+    group_id: UUID | None = Field(
+        default=None,
+        description="Id of the manufacturing group, the same in every country (absent in events written before it).",
+    )
+    production_stages: list[ProductionStage] | None = Field(
+        default=None, description="What the factory does (absent in events written before it was added)."
+    )
+    workers_nationalities: dict[str, int] | None = Field(
+        default=None,
+        description="Head count per nationality (ISO 3166-1 alpha-2); absent in events written before it was added.",
+    )
     joined_via: JoinedVia | None = Field(default=None, description="self, via a buyer, or a mandatory scheme.")
     workers_total: int | None = Field(default=None, ge=0)
     workers_women: int | None = Field(default=None, ge=0)
@@ -48,7 +71,7 @@ class FactoryRegistered(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.registry.factory.registered.v1"
     topic: ClassVar[Topic] = FACTORY_TOPIC
     aggregate_id_field: ClassVar[str] = "factory_id"
-    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory")
+    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory", "invoicing")
 
     factory_id: UUID
     version: int = Field(ge=1, description="Version of the factory record after this change; 1 when registered.")
@@ -77,6 +100,11 @@ class FactoryChanges(EventPart):
     os_id: str | None = None
     slcp_facility_id: str | None = None
     national_registration: str | None = None
+    group_id: UUID | None = Field(default=None, description="Changes with `group_name`.")
+    production_stages: list[ProductionStage] | None = None
+    workers_nationalities: dict[str, int] | None = Field(
+        default=None, description="Head count per nationality (ISO 3166-1 alpha-2), the whole new set."
+    )
     cleared: list[str] = Field(default=[], description="Fields that changed to no value.")
 
 
@@ -86,7 +114,7 @@ class FactoryUpdated(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.registry.factory.updated.v1"
     topic: ClassVar[Topic] = FACTORY_TOPIC
     aggregate_id_field: ClassVar[str] = "factory_id"
-    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory")
+    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory", "invoicing")
 
     factory_id: UUID
     version: int = Field(ge=2, description="Version of the factory record after this change.")
@@ -100,12 +128,17 @@ Status = Literal["registered", "enrolled", "active", "suspended", "exited"]
 
 
 class FactoryStatusChanged(IntegrationEvent):
-    """The factory's enrolment moved: enrolled, activated, suspended, reactivated or exited."""
+    """The factory's enrolment moved: enrolled, activated, suspended, reactivated or exited.
+
+    A factory that exited and comes back is re-enrolled: `change` is `enrolled` (from `exited`), with
+    `re_enrolment: true` and a new `enrolment_period`, so a consumer that knows nothing of re-enrolment
+    reads the enrolment it is (a new service package, from `start_date`).
+    """
 
     type: ClassVar[str] = "org.betterwork.registry.factory.status_changed.v1"
     topic: ClassVar[Topic] = FACTORY_TOPIC
     aggregate_id_field: ClassVar[str] = "factory_id"
-    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory")
+    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory", "invoicing")
 
     factory_id: UUID
     version: int = Field(ge=2, description="Version of the factory record after this change.")
@@ -117,6 +150,10 @@ class FactoryStatusChanged(IntegrationEvent):
     start_date: date | None = Field(default=None, description="Set when enrolled.")
     suspension_reason: Literal["unpaid_fees", "programme_decision", "other"] | None = None
     changed_at: datetime
+    re_enrolment: bool = Field(default=False, description="An exited factory came back (a new enrolment period).")
+    enrolment_period: int | None = Field(
+        default=None, ge=1, description="The enrolment period the change belongs to: 1 first, 2 after re-enrolment."
+    )
 
 
 class FactoryMerged(IntegrationEvent):
@@ -129,7 +166,7 @@ class FactoryMerged(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.registry.factory.merged.v1"
     topic: ClassVar[Topic] = FACTORY_TOPIC
     aggregate_id_field: ClassVar[str] = "factory_id"
-    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory")
+    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory", "invoicing")
 
     factory_id: UUID = Field(description="The merged (retired) factory id.")
     version: int = Field(ge=2, description="Version of the merged record after this change (its last).")

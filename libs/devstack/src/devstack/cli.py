@@ -119,6 +119,67 @@ def openapi(
         raise typer.Exit(1)
 
 
+def _local_base_urls() -> dict[str, str]:
+    """Where `betterwork run` serves each service with this environment (`<SERVICE>_PORT`, `<SERVICE>_HOST`)."""
+    urls = {}
+    for name, definition in load_services().items():
+        s = definition.settings()
+        host = "127.0.0.1" if s.host in ("0.0.0.0", "::") else s.host
+        urls[name] = f"http://{host}:{s.port}"
+    return urls
+
+
+@app.command()
+def demo(
+    factories: Annotated[int, typer.Option("--factories", min=3, max=5000, help="How many factories.")] = 300,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same programme (names, findings, dates).")] = 2026,
+    base_url: Annotated[
+        list[str] | None,
+        typer.Option("--base-url", help="SERVICE=URL, repeatable (default: where `make run` serves each service)."),
+    ] = None,
+    wait: Annotated[
+        float, typer.Option("--wait", min=1, help="Seconds to wait for an event to reach the service that needs it.")
+    ] = 120,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Factories loaded at once.")] = 6,
+) -> None:
+    """Load a Cambodian country programme into the running platform through its public APIs (`make demo`):
+    factories, buyers, a year of assessments, a zero-tolerance case, improvement plans and progress reports,
+    trainings, invoices and credits, and a publication; then print where to look. Tokens are signed with the
+    local key, as `betterwork token` does."""
+    from rich.console import Console
+
+    from devstack.demo import Callers, DemoFailed, load_demo, where_to_look
+
+    urls = _local_base_urls()
+    for entry in base_url or ():
+        name, sep, url = entry.partition("=")
+        if not sep or name not in urls or not url.startswith(("http://", "https://")):
+            raise typer.BadParameter(f"use SERVICE=URL with one of {', '.join(urls)}", param_hint="--base-url")
+        urls[name] = url
+    callers = Callers(
+        LocalSigningKey.load_or_create(state_dir_from_env() / "keys"),
+        issuer=os.environ.get("AUTH_ISSUER", LOCAL_ISSUER),
+        audience=os.environ.get("AUTH_AUDIENCE", LOCAL_AUDIENCE),
+    )
+    console = Console(highlight=False, width=max(Console().width, 120))
+    try:
+        result = asyncio.run(
+            load_demo(
+                factories=factories,
+                seed=seed,
+                base_urls=urls,
+                callers=callers,
+                console=console,
+                wait_s=wait,
+                concurrency=concurrency,
+            )
+        )
+    except DemoFailed as exc:
+        console.print(f"[red]The demo stopped:[/] {exc}")
+        raise typer.Exit(1) from None
+    where_to_look(result, urls, console=console, betterwork=".venv/bin/betterwork")
+
+
 import_app = typer.Typer(help="Bulk lists: upload them to a running service.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 

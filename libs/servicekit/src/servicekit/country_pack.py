@@ -1,10 +1,15 @@
 """Country packs: what one country programme's instance is configured with, one YAML file per country.
 
 Operators deploy one instance per country (`deploy/countries/<iso>.yaml`; on Kubernetes the overlay mounts it).
-A service calls `load_country_pack_from_env(settings.country)` at start: with `COUNTRY_PACK` set it reads and
-checks the file and returns the pack (each service reads its own part, e.g. `pack.invoicing`); unset, it returns
-None and the service keeps its built-in defaults (development and tests). A pack that is missing, malformed, or
-made for another country stops the start-up with a message naming the file and the field, never half-configures.
+Every service loads its pack at start (`load_country_pack_from_env(settings.country)` in servicekit's
+`create_service_app`, as `app.state.country_pack`); the service's own `create_app` then applies its part (e.g.
+`pack.invoicing`, in `<service>/service/country_pack.py`) or refuses one it cannot honour. The pack is:
+- `COUNTRY_PACK` set: that file;
+- else `COUNTRY` set: the pack shipped for that country, `<iso>.yaml` in `COUNTRY_PACKS_DIR` (the image sets
+  it to /opt/betterwork/countries), else in the repository's `deploy/countries` (a checkout, an editable install);
+- neither: no pack (None), and the service keeps its built-in defaults (development and tests).
+A pack that is missing, malformed, or made for another country stops the start-up with a message naming the
+file and the field, never half-configures.
 
 The model below is the schema: `deploy/countries/country-pack.schema.json` is generated from it
 (`CountryPack.model_json_schema()`) and CI checks every pack against both.
@@ -24,6 +29,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ENV_VAR = "COUNTRY_PACK"
+PACKS_DIR_ENV_VAR = "COUNTRY_PACKS_DIR"
+SCHEMA_FILE = "country-pack.schema.json"
 SCHEMA_VERSION = 1
 
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
@@ -75,7 +82,9 @@ class Tier(PackPart):
 
 
 class PriceItem(PackPart):
-    service: Literal["service_package", "advisory_day", "training", "additional_service", "buyer_credit"]
+    service: Literal[
+        "service_package", "advisory_day", "training", "additional_service", "buyer_credit", "assessment"
+    ]  # a country prices `assessment` when it charges per assessment rather than a package per cycle
     description: str = Field(min_length=1)
     unit_price: Amount | None = None
     tiers: tuple[Tier, ...] = ()
@@ -209,12 +218,45 @@ def load_country_pack(path: str | Path, *, expected_country: str | None = None) 
     return pack
 
 
+def shipped_packs_dir() -> Path | None:
+    """Where the packs shipped with this release are: `COUNTRY_PACKS_DIR`, else the repository's
+    `deploy/countries` above this file (a checkout or an editable install), else None."""
+    explicit = os.environ.get(PACKS_DIR_ENV_VAR, "").strip()
+    if explicit:
+        return Path(explicit)
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "deploy" / "countries"
+        if (candidate / SCHEMA_FILE).is_file():
+            return candidate
+    return None
+
+
+def shipped_pack_path(country: str) -> Path:
+    """The shipped pack of `country` (CountryPackError when none is shipped)."""
+    folder = shipped_packs_dir()
+    if folder is None:
+        raise CountryPackError(
+            f"no country pack is shipped where this instance can find it for {country}: "
+            f"set {ENV_VAR} to the pack's path, or {PACKS_DIR_ENV_VAR} to the folder of <iso>.yaml packs"
+        )
+    path = folder / f"{country.lower()}.yaml"
+    if not path.is_file():
+        raise CountryPackError(
+            f"no country pack is shipped for {country.upper()} (looked for {path}): "
+            f"write deploy/countries/{country.lower()}.yaml or set {ENV_VAR} to the pack's path"
+        )
+    return path
+
+
 def load_country_pack_from_env(expected_country: str | None = None) -> CountryPack | None:
-    """The pack named by COUNTRY_PACK, or None when the variable is unset or empty."""
+    """The pack of this instance: the file named by COUNTRY_PACK, else the pack shipped for `expected_country`
+    (the service's COUNTRY), else None (neither is set)."""
     path = os.environ.get(ENV_VAR, "").strip()
-    if not path:
-        return None
-    return load_country_pack(path, expected_country=expected_country)
+    if path:
+        return load_country_pack(path, expected_country=expected_country)
+    if expected_country:
+        return load_country_pack(shipped_pack_path(expected_country), expected_country=expected_country)
+    return None
 
 
 def country_pack_schema() -> dict[str, Any]:

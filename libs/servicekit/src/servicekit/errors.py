@@ -84,6 +84,12 @@ class Conflict(Problem):
     slug = "conflict"
 
 
+def merged_factory(factory_id: object, survivor_id: object) -> Conflict:
+    """A write naming a factory id the registry merged into another (409): every service answers it the same
+    way, with the survivor's id as the `survivor_id` extension member so a client can retry there."""
+    return Conflict(f"Factory {factory_id} was merged into {survivor_id}; use that id.", survivor_id=str(survivor_id))
+
+
 class Unprocessable(Problem):
     """A well-formed request that breaks a rule of the data (422, shaped like request validation errors)."""
 

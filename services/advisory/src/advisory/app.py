@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from advisory.api import committee, plans, reports, training
+from advisory.service.country_pack import configured
 from advisory.settings import AdvisorySettings
 from advisory.workers import WORKERS
 from messaging.runtime import outbox_for
@@ -14,13 +15,16 @@ from servicekit.definition import ServiceDefinition
 
 def create_app(settings: AdvisorySettings | None = None) -> FastAPI:
     settings = settings or AdvisorySettings()
-    return create_service_app(
+    app = create_service_app(
         SERVICE,
         settings,
         routers=[plans.router, reports.router, committee.router, training.router],
         event_sink=outbox_for(settings).write,
         lifespan_hooks=WORKERS,
     )
+    # The pack's training-day entitlement; a progress-report deadline advisory cannot honour stops the start.
+    app.state.settings = configured(settings, app.state.country_pack)
+    return app
 
 
 SERVICE = ServiceDefinition(

@@ -1,8 +1,13 @@
 """Which event type goes to which use case (the one place where they meet)."""
 
 from advisory.service import events
-from betterwork_contracts.events.assessments import AssessmentFinalised, AssessmentReleased, ZeroToleranceCaseOpened
-from betterwork_contracts.events.partnerships import ReportAccessGranted, ReportAccessRevoked
+from betterwork_contracts.events.assessments import (
+    AssessmentCyclesRenumbered,
+    AssessmentFinalised,
+    AssessmentReleased,
+    ZeroToleranceCaseOpened,
+)
+from betterwork_contracts.events.partnerships import ProgressReportAccessGranted, ProgressReportAccessRevoked
 from betterwork_contracts.events.registry import FactoryMerged, FactoryRegistered, FactoryStatusChanged, FactoryUpdated
 from messaging.consumer import Handler
 
@@ -14,6 +19,7 @@ EVENT_HANDLERS: dict[str, Handler] = {
     FactoryUpdated.type: events.factory_updated,
     FactoryStatusChanged.type: events.factory_status_changed,
     FactoryMerged.type: events.factory_merged,
-    ReportAccessGranted.type: events.access_granted,
-    ReportAccessRevoked.type: events.access_revoked,
+    AssessmentCyclesRenumbered.type: events.cycles_renumbered,
+    ProgressReportAccessGranted.type: events.access_granted,
+    ProgressReportAccessRevoked.type: events.access_revoked,
 }

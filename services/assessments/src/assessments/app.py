@@ -4,7 +4,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from assessments.api import assessments, cases, findings, reports, slcp, tools
+from assessments.api import assessments, cases, findings, programme, reports, slcp, tools
+from assessments.service.country_pack import programme_of
 from assessments.settings import AssessmentsSettings
 from assessments.workers import WORKERS
 from messaging.runtime import outbox_for
@@ -14,13 +15,26 @@ from servicekit.definition import ServiceDefinition
 
 def create_app(settings: AssessmentsSettings | None = None) -> FastAPI:
     settings = settings or AssessmentsSettings()
-    return create_service_app(
+    app = create_service_app(
         SERVICE,
         settings,
-        routers=[tools.router, assessments.router, findings.router, reports.router, cases.router, slcp.router],
+        routers=[
+            tools.router,
+            assessments.router,
+            findings.router,
+            reports.router,
+            cases.router,
+            slcp.router,
+            programme.router,
+        ],
         event_sink=outbox_for(settings).write,
         lifespan_hooks=WORKERS,
     )
+    # A shipped tool or protocol the pack names must be COUNTRY's, at the shipped version (published on first
+    # start by `workers.shipped_data`): a mismatch stops the start here. One this release does not ship, the
+    # programme uploads (`service/country_pack.py`).
+    app.state.country_programme = programme_of(app.state.country_pack)
+    return app
 
 
 SERVICE = ServiceDefinition(

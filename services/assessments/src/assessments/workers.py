@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from assessments.handlers import EVENT_HANDLERS
+from assessments.service.country_pack import warn_what_is_missing
 from assessments.service.scheduling import finalise_ended_comment_periods
 from assessments.service.tools import load_shipped
 from messaging.runtime import messaging_runtime
@@ -17,11 +18,15 @@ from servicekit.background import periodic
 
 @contextlib.asynccontextmanager
 async def shipped_data(app: FastAPI) -> AsyncIterator[None]:
-    """At start: publish the shipped tool and protocol of the instance's country (`COUNTRY`) on its first start
-    (idempotent), before the consumer and relay run."""
+    """At start: publish the shipped tool and protocol of the instance's country (`COUNTRY`, or what its country
+    pack names) on its first start (idempotent), before the consumer and relay run; then warn of what the pack
+    names that is not loaded (a tool or protocol this release does not ship, which staff upload)."""
     settings = app.state.settings
+    programme = app.state.country_programme
     if settings.load_shipped_data:
-        await load_shipped(app.state.database, settings.country)
+        await load_shipped(app.state.database, settings.country, programme)
+    if programme is not None:
+        await warn_what_is_missing(app.state.database, programme)
     yield
 
 

@@ -2,7 +2,8 @@
 
 from typing import ClassVar
 
-from pydantic import Field, SecretStr
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
@@ -52,8 +53,10 @@ class PartnershipsSettings(ServiceSettings):
     )
     webhook_secret_key: SecretStr | None = Field(
         default=None,
-        description='Fernet key that seals signing secrets in the database (make one with `python -c "from '
-        'cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`); unset: stored as they are.',
+        description='Fernet key(s) that seal signing secrets in the database (make one with `python -c "from '
+        'cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`); unset: stored as they are. '
+        "Comma-separated to rotate, newest first: the first seals, every one opens; "
+        "`POST /v1/webhook-secrets/reseal` then re-seals what is stored under the first.",
     )
     webhook_backoff_scale: float = Field(
         default=1.0, gt=0, le=10, description="Multiplies the retry schedule (5 s ... 8 h); tests shrink it."
@@ -63,3 +66,30 @@ class PartnershipsSettings(ServiceSettings):
     consent_sweep_s: float = Field(
         default=60.0, gt=0, le=3600, description="How often consents whose time ran out are revoked as expired."
     )
+
+    @field_validator("webhook_secret_key")
+    @classmethod
+    def _keys_are_fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        """Every key of the list is a Fernet key, so a typo stops the start instead of the first delivery."""
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for position, key in enumerate(sealing_keys(value), start=1):
+            try:
+                Fernet(key.encode())
+            except ValueError:
+                raise ValueError(
+                    f"key {position} of the webhook secret key list is not a Fernet key "
+                    "(32 url-safe base64-encoded bytes)"
+                ) from None
+        return value
+
+    @property
+    def webhook_sealing_keys(self) -> tuple[str, ...]:
+        """The sealing keys, newest first (empty: secrets are stored as they are)."""
+        return sealing_keys(self.webhook_secret_key)
+
+
+def sealing_keys(value: SecretStr | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return tuple(key.strip() for key in value.get_secret_value().split(",") if key.strip())

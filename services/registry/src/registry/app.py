@@ -5,7 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from messaging.runtime import outbox_for
-from registry.api import factories, imports, reviews
+from registry.api import factories, groups, imports, reviews
 from registry.settings import RegistrySettings
 from registry.workers import WORKERS
 from servicekit.app import create_service_app
@@ -17,7 +17,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     return create_service_app(
         SERVICE,
         settings,
-        routers=[factories.router, reviews.router, imports.router],
+        routers=[factories.router, reviews.router, imports.router, groups.router],
         event_sink=outbox_for(settings).write,
         lifespan_hooks=WORKERS,
     )

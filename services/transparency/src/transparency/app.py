@@ -10,6 +10,7 @@ from servicekit.app import create_service_app
 from servicekit.definition import ServiceDefinition
 from transparency.api import portal, public, publications, replies
 from transparency.api.caching import PublicCache, PublicCacheMiddleware
+from transparency.service.country_pack import publication_rules_of
 from transparency.settings import TransparencySettings
 from transparency.workers import WORKERS
 
@@ -23,6 +24,8 @@ def create_app(settings: TransparencySettings | None = None) -> FastAPI:
         event_sink=outbox_for(settings).write,
         lifespan_hooks=WORKERS,
     )
+    # The pack's publication rules must be the rule set transparency applies to COUNTRY: else the start stops here.
+    app.state.publication_rules = publication_rules_of(app.state.country_pack)
     app.state.public_cache = PublicCache(settings.public_cache_s, settings.public_cache_entries)
     # innermost (appended, not added on top): request limits and telemetry still count every cached answer
     app.user_middleware.append(Middleware(PublicCacheMiddleware, cache=app.state.public_cache))

@@ -1,7 +1,7 @@
 """Which event type goes to which use case (the one place where they meet)."""
 
 from betterwork_contracts.events.advisory import ImprovementItemStatusChanged
-from betterwork_contracts.events.assessments import AssessmentFinalised, AssessmentRevised
+from betterwork_contracts.events.assessments import AssessmentCyclesRenumbered, AssessmentFinalised, AssessmentRevised
 from betterwork_contracts.events.registry import FactoryMerged, FactoryRegistered, FactoryStatusChanged, FactoryUpdated
 from messaging.consumer import Handler
 from transparency.service import events
@@ -13,5 +13,6 @@ EVENT_HANDLERS: dict[str, Handler] = {
     FactoryMerged.type: events.factory_merged,
     AssessmentFinalised.type: events.assessment_finalised,
     AssessmentRevised.type: events.assessment_revised,
+    AssessmentCyclesRenumbered.type: events.cycles_renumbered,
     ImprovementItemStatusChanged.type: events.improvement_item_changed,
 }

@@ -64,10 +64,11 @@ def released(
 
 
 def access(factory_id: uuid.UUID, buyer_id: uuid.UUID, cycle: int, *, granted: bool = True) -> Any:
-    """partnerships' `report_access.granted` (or `revoked`) for a buyer and a factory's cycle."""
-    from betterwork_contracts.events.partnerships import ReportAccessGranted, ReportAccessRevoked
+    """partnerships' `progress_report_access.granted` (or `revoked`) for a buyer and a factory's cycle: the
+    decision advisory reads progress reports by."""
+    from betterwork_contracts.events.partnerships import ProgressReportAccessGranted, ProgressReportAccessRevoked
 
-    kind = ReportAccessGranted if granted else ReportAccessRevoked
+    kind = ProgressReportAccessGranted if granted else ProgressReportAccessRevoked
     return kind(factory_id=factory_id, buyer_id=buyer_id, cycle=cycle, decided_at=datetime.now(UTC))
 
 

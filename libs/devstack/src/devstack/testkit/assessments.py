@@ -79,6 +79,15 @@ async def known_factory(
     return factory_id
 
 
+def report_access(factory_id: uuid.UUID, buyer_id: uuid.UUID, cycle: int, *, granted: bool = True) -> Any:
+    """partnerships' `report_access.granted` (or `revoked`) for a buyer and a factory's cycle: the decision
+    assessments serves assessment reports by (progress reports have their own: `testkit.advisory.access`)."""
+    from betterwork_contracts.events.partnerships import ReportAccessGranted, ReportAccessRevoked
+
+    kind = ReportAccessGranted if granted else ReportAccessRevoked
+    return kind(factory_id=factory_id, buyer_id=buyer_id, cycle=cycle, decided_at=datetime.now(UTC))
+
+
 async def schedule(
     client: httpx.AsyncClient, headers: dict[str, str], factory_id: uuid.UUID, **fields: Any
 ) -> dict[str, Any]:

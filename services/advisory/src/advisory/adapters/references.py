@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from advisory.adapters.tables import FACTORY_REF, REPORT_ACCESS, ZT_CASE
 from messaging.read_model import VersionedReadModel, record_latest
+from servicekit.errors import merged_factory
 
 FACTORIES = VersionedReadModel(FACTORY_REF, key="factory_id", what="factory")
 
@@ -37,6 +38,14 @@ async def factory(session: AsyncSession, factory_id: uuid.UUID) -> FactoryRef | 
     if row["merged_into"] is not None and row["merged_into"] != factory_id:
         return await factory(session, row["merged_into"])
     return FactoryRef(**{k: row[k] for k in FactoryRef.__dataclass_fields__})
+
+
+def check_live(factory: FactoryRef, named: uuid.UUID) -> FactoryRef:
+    """A write names the live factory: `factory` (looked up by `named`, merges followed) being another id means
+    `named` was merged into it, answered 409 with the survivor's id (`survivor_id`). Reads follow the merge."""
+    if factory.factory_id != named:
+        raise merged_factory(named, factory.factory_id)
+    return factory
 
 
 async def record_access(

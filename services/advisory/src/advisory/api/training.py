@@ -8,14 +8,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from advisory.domain.committee import Sex
 from advisory.domain.training import CompletionRule, SessionMode
 from advisory.service import training
+from advisory.settings import AdvisorySettings
 from servicekit.auth import Principal, Role
-from servicekit.edge import AnyPrincipal, ReaderPrincipal, StaffPrincipal, StrictInput, UnitOfWorkDep, principal_with
+from servicekit.edge import (
+    AnyPrincipal,
+    ReaderPrincipal,
+    StaffPrincipal,
+    StrictInput,
+    UnitOfWorkDep,
+    principal_with,
+    settings_of,
+)
 from servicekit.errors import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["training"], responses=PROBLEM_RESPONSES)
@@ -222,12 +231,14 @@ async def deliver_training_session(session_id: uuid.UUID, uow: UnitOfWorkDep, st
 @router.get("/v1/factories/{factory_id}/training", summary="A factory's training days and people trained")
 async def get_factory_training(
     factory_id: uuid.UUID,
+    request: Request,
     uow: UnitOfWorkDep,
     principal: ReaderPrincipal,
     year: Annotated[int, Query(ge=2000, le=2100)],
 ) -> FactoryTrainingOut:
+    settings = settings_of(request, AdvisorySettings)
     return FactoryTrainingOut.model_validate(
-        await training.factory_training(uow, principal=principal, factory_id=factory_id, year=year)
+        await training.factory_training(uow, principal=principal, settings=settings, factory_id=factory_id, year=year)
     )
 
 

@@ -22,12 +22,13 @@ from servicekit.database import UnitOfWork
 from servicekit.errors import NotFound, Unprocessable
 
 
-async def _factory(uow: UnitOfWork, principal: Principal, factory_id: uuid.UUID) -> FactoryRef:
-    """The factory if the caller manages it (its own users, staff of its country); 404 otherwise."""
+async def _factory(uow: UnitOfWork, principal: Principal, factory_id: uuid.UUID, *, write: bool = False) -> FactoryRef:
+    """The factory if the caller manages it (its own users, staff of its country); 404 otherwise. A write naming
+    a merged id is 409 with the survivor; a read follows the merge."""
     factory = await references.factory(uow.session, factory_id)
     if factory is None or not may_manage(principal, factory_id=factory.factory_id, country=factory.country):
         raise NotFound(f"No factory {factory_id}.")
-    return factory
+    return references.check_live(factory, factory_id) if write else factory
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class MemberIn:
 
 
 async def add_member(uow: UnitOfWork, *, principal: Principal, factory_id: uuid.UUID, new: MemberIn) -> Member:
-    factory = await _factory(uow, principal, factory_id)
+    factory = await _factory(uow, principal, factory_id, write=True)
     try:
         rules.check_member(new.side, new.selection, new.term_start, new.term_end)
     except CommitteeRuleError as exc:
@@ -63,7 +64,7 @@ async def add_member(uow: UnitOfWork, *, principal: Principal, factory_id: uuid.
 async def end_term(
     uow: UnitOfWork, *, principal: Principal, factory_id: uuid.UUID, member_id: uuid.UUID, term_end: date
 ) -> None:
-    factory = await _factory(uow, principal, factory_id)
+    factory = await _factory(uow, principal, factory_id, write=True)
     if not await store.end_term(uow.session, member_id, factory.factory_id, term_end):
         raise NotFound(f"No committee member {member_id}.")
     await PlanRepository(uow.session).audit(
@@ -93,7 +94,7 @@ async def record_meeting(
     attendee_ids: list[uuid.UUID],
     decisions: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    factory = await _factory(uow, principal, factory_id)
+    factory = await _factory(uow, principal, factory_id, write=True)
     members = await store.members(uow.session, factory.factory_id)
     try:
         rules.check_attendance(attendee_ids, members, meeting_date)
@@ -150,6 +151,7 @@ async def record_visit(
     factory = await references.factory(uow.session, factory_id)
     if factory is None or not principal.is_staff_of(factory.country):
         raise NotFound(f"No factory {factory_id}.")
+    references.check_live(factory, factory_id)
     if set(item_ids) - await store.items_of_factory(uow.session, factory.factory_id, item_ids):
         raise Unprocessable("An item discussed is not in this factory's improvement plans.")
     at = now()

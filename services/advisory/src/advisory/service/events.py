@@ -8,8 +8,13 @@ from typing import Any
 
 from advisory.adapters import references
 from advisory.service import plans
-from betterwork_contracts.events.assessments import AssessmentFinalised, AssessmentReleased, ZeroToleranceCaseOpened
-from betterwork_contracts.events.partnerships import ReportAccessGranted, ReportAccessRevoked
+from betterwork_contracts.events.assessments import (
+    AssessmentCyclesRenumbered,
+    AssessmentFinalised,
+    AssessmentReleased,
+    ZeroToleranceCaseOpened,
+)
+from betterwork_contracts.events.partnerships import ProgressReportAccessGranted, ProgressReportAccessRevoked
 from betterwork_contracts.events.registry import FactoryMerged, FactoryRegistered, FactoryStatusChanged, FactoryUpdated
 from messaging.envelope import Envelope
 from messaging.read_model import Apply
@@ -75,8 +80,8 @@ async def factory_status_changed(uow: UnitOfWork, event: FactoryStatusChanged, e
 
 
 async def factory_merged(uow: UnitOfWork, event: FactoryMerged, envelope: Envelope) -> None:
-    """The retired factory's plans, items, committee, visits, sessions, participants, cases and report access
-    move to the survivor (issued progress reports stay as issued)."""
+    """The retired factory's committee, visits, sessions, participants and cases move to the survivor (plans and
+    report access with `cycles_renumbered`; issued progress reports stay as issued)."""
     applied = await references.FACTORIES.apply(
         uow.session, event.factory_id, event.version, {"merged_into": event.survivor_id}
     )
@@ -84,7 +89,16 @@ async def factory_merged(uow: UnitOfWork, event: FactoryMerged, envelope: Envelo
         await plans.factory_merged(uow, retired=event.factory_id, survivor=event.survivor_id, country=event.country)
 
 
-async def access_granted(uow: UnitOfWork, event: ReportAccessGranted, envelope: Envelope) -> None:
+async def cycles_renumbered(uow: UnitOfWork, event: AssessmentCyclesRenumbered, envelope: Envelope) -> None:
+    """After a merge, the plans and report access of both factories follow the cycles assessments numbered."""
+    moves = {(m.factory_id, m.from_cycle): m.to_cycle for m in event.moves}
+    await plans.cycles_renumbered(
+        uow, retired=event.retired_id, survivor=event.factory_id, country=event.country, moves=moves
+    )
+
+
+async def access_granted(uow: UnitOfWork, event: ProgressReportAccessGranted, envelope: Envelope) -> None:
+    """partnerships decided the buyer may read the cycle's progress reports (scope `progress_reports`)."""
     await references.record_access(
         uow.session,
         buyer_id=event.buyer_id,
@@ -95,7 +109,7 @@ async def access_granted(uow: UnitOfWork, event: ReportAccessGranted, envelope: 
     )
 
 
-async def access_revoked(uow: UnitOfWork, event: ReportAccessRevoked, envelope: Envelope) -> None:
+async def access_revoked(uow: UnitOfWork, event: ProgressReportAccessRevoked, envelope: Envelope) -> None:
     await references.record_access(
         uow.session,
         buyer_id=event.buyer_id,

@@ -213,17 +213,43 @@ async def case_opened(uow: UnitOfWork, case: references.CaseRef) -> None:
 
 
 async def factory_merged(uow: UnitOfWork, *, retired: uuid.UUID, survivor: uuid.UUID, country: str) -> None:
-    """Everything advisory holds of the retired factory follows the survivor; what could not (an item of a
-    question the survivor's plan of the same cycle already follows) stays, and the audit says how much."""
-    result = await merges.move_to_survivor(uow.session, retired, survivor)
+    """Committee, visits, training and cases of the retired factory follow the survivor (plans and report access
+    wait for the cycles assessments gives them: `cycles_renumbered`)."""
+    moved = await merges.move_records(uow.session, retired, survivor)
     await PlanRepository(uow.session).audit(
         REGISTRY_EVENTS,
         action="factory.merged",
         entity_type="factory",
         entity_id=retired,
-        details={"survivor_id": str(survivor), **result.__dict__},
+        details={"survivor_id": str(survivor), "other_records_moved": moved},
         country=country,
     )
+
+
+async def cycles_renumbered(
+    uow: UnitOfWork,
+    *,
+    retired: uuid.UUID,
+    survivor: uuid.UUID,
+    country: str,
+    moves: dict[tuple[uuid.UUID, int], int],
+) -> None:
+    """Plans and report access of both factories under the survivor's new cycle numbers; what could not move (an
+    item of a question the kept plan of the same cycle already follows) stays, and the audit says how much. A
+    repeat changes nothing."""
+    if await merges.renumbering_recorded(uow.session, retired):
+        return
+    result = await merges.renumber_plans(uow.session, retired, survivor, moves)
+    await merges.renumber_access(uow.session, retired, survivor, moves)
+    await PlanRepository(uow.session).audit(
+        ASSESSMENT_EVENTS,
+        action="factory.cycles_renumbered",
+        entity_type="factory",
+        entity_id=retired,
+        details={"survivor_id": str(survivor), **result.__dict__,
+                 "moves": [[str(f), old, new] for (f, old), new in moves.items()]},
+        country=country,
+    )  # fmt: skip
 
 
 # ---- by hand ---------------------------------------------------------------------------------------------------
@@ -234,6 +260,7 @@ async def open_plan(uow: UnitOfWork, *, principal: Principal, factory_id: uuid.U
     factory = await references.factory(uow.session, factory_id)
     if factory is None or not may_manage(principal, factory_id=factory.factory_id, country=factory.country):
         raise NotFound(f"No factory {factory_id}.")
+    references.check_live(factory, factory_id)
     repo = PlanRepository(uow.session)
     at = now()
     plan = Plan(uuid.uuid4(), factory.factory_id, factory.country, cycle, None, None, at, principal.subject)

@@ -16,8 +16,10 @@ from advisory.adapters.plans import PlanRepository
 from advisory.domain import training as rules
 from advisory.domain.committee import Sex, count_by_sex
 from advisory.domain.training import CompletionRule, Outcome, SessionMode, TrainingRuleError
+from advisory.service import country_pack
 from advisory.service.access import is_own_factory
 from advisory.service.plans import now
+from advisory.settings import AdvisorySettings
 from betterwork_contracts.events.advisory import TrainingSessionDelivered
 from servicekit.auth import Principal, Role
 from servicekit.database import UnitOfWork
@@ -76,6 +78,7 @@ async def create_session(
         factory = await references.factory(uow.session, factory_id)
         if factory is None or factory.country != country:
             raise Unprocessable(f"Factory {factory_id} is not known in {country}.")
+        references.check_live(factory, factory_id)
     if mode is SessionMode.IN_FACTORY and factory_id is None:
         raise Unprocessable("An in-factory session names its factory.")
     new_id = uuid.uuid4()
@@ -146,6 +149,7 @@ async def register_participant(
         factory = await references.factory(uow.session, new.factory_id)
         if factory is None or factory.country != country:
             raise Unprocessable(f"Factory {new.factory_id} is not known in {country}.")
+        references.check_live(factory, new.factory_id)
     row = {**new.__dict__, "sex": new.sex.value, "id": uuid.uuid4(), "country": country, "created_at": now()}
     if not await store.add_participant(uow.session, row):
         raise Conflict(f"Account {new.account} is registered in {country} already.")
@@ -273,7 +277,7 @@ def _outcome(row: dict[str, Any]) -> Outcome:
 
 
 async def factory_training(
-    uow: UnitOfWork, *, principal: Principal, factory_id: uuid.UUID, year: int
+    uow: UnitOfWork, *, principal: Principal, settings: AdvisorySettings, factory_id: uuid.UUID, year: int
 ) -> dict[str, Any]:
     """Training days entitled (the country's figure) and used in `year`, and attendance split by sex."""
     factory = await references.factory(uow.session, factory_id)
@@ -283,7 +287,7 @@ async def factory_training(
     return {
         "factory_id": factory.factory_id,
         "year": year,
-        "entitled_days": rules.entitled_days(factory.country),
+        "entitled_days": country_pack.entitled_days(settings, factory.country),
         "used_days": rules.days(figures["hours"]),
         "attended": {
             "women": figures["attended_women"],

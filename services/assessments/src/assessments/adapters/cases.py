@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import DateTime, and_, false, func, not_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from assessments.adapters.tables import ZT_CASE, ZT_CASE_STEP, ZT_REFERRAL
-from assessments.domain.zero_tolerance import Case, CaseStatus, CaseStep, Channel, Referral, Source
+from assessments.domain.zero_tolerance import FINISHED, ORDER, Case, CaseStatus, CaseStep, Channel, Referral, Source
 from servicekit.pagination import PageParams, paginate, resolve_sort
 
 
@@ -39,6 +41,22 @@ class CaseFilters:
     country: str | None = None
     status: CaseStatus | None = None
     factory_id: uuid.UUID | None = None
+    overdue: bool | None = None  # with a step past its deadline at `now` (or not)
+    now: datetime | None = None
+
+
+def _overdue_at(now: datetime) -> ColumnElement[bool]:
+    """`Case.overdue_steps(now)` is not empty, in SQL: the case is unfinished and a step after its status is due
+    before `now` (a step without a deadline is never late)."""
+    late = []
+    for reached, status in enumerate(ORDER):
+        if status in FINISHED:
+            continue
+        due = [
+            ZT_CASE.c.deadlines[step.value].astext.cast(DateTime(timezone=True)) < now for step in ORDER[reached + 1 :]
+        ]
+        late.append(and_(ZT_CASE.c.status == status.value, or_(*due)))
+    return func.coalesce(or_(*late), false())  # a missing deadline compares as NULL: not late
 
 
 class CaseRepository:
@@ -124,6 +142,9 @@ class CaseRepository:
             conditions.append(ZT_CASE.c.status == filters.status.value)
         if filters.factory_id:
             conditions.append(ZT_CASE.c.factory_id == filters.factory_id)
+        if filters.overdue is not None and filters.now is not None:
+            late = _overdue_at(filters.now)
+            conditions.append(late if filters.overdue else not_(late))
         rows, cursor = await paginate(self.session, select(ZT_CASE).where(*conditions), order, page)
         return [_case_of(r._mapping) for r in rows], cursor
 

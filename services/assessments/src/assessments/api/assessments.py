@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter
 
+from assessments.api.programme import CountryProgrammeDep
 from assessments.api.schemas import (
     AssessmentOut,
     CancelIn,
@@ -27,8 +28,12 @@ router = APIRouter(responses=PROBLEM_RESPONSES)
 
 
 @router.post("/v1/assessments", status_code=201, tags=["assessments"], summary="Schedule an assessment")
-async def schedule(body: ScheduleIn, uow: UnitOfWorkDep, staff: StaffPrincipal) -> AssessmentOut:
-    """The factory must be enrolled or active (as the registry last said); the cycle is counted per factory."""
+async def schedule(
+    body: ScheduleIn, uow: UnitOfWorkDep, staff: StaffPrincipal, programme: CountryProgrammeDep
+) -> AssessmentOut:
+    """The factory must be enrolled or active (as the registry last said); the cycle is counted per factory.
+    Where the country pack names a tool or protocol this release does not ship, 409 until staff have loaded
+    them (the problem says which; `GET /v1/programme`)."""
     plan = Plan(
         factory_id=body.factory_id,
         assessment_type=body.assessment_type,
@@ -40,7 +45,12 @@ async def schedule(body: ScheduleIn, uow: UnitOfWorkDep, staff: StaffPrincipal) 
         end_date=body.end_date,
     )
     assessment = await scheduling.schedule(
-        uow, principal=staff, plan=plan, sector=body.sector, tool_version_id=body.tool_version_id
+        uow,
+        principal=staff,
+        plan=plan,
+        sector=body.sector,
+        tool_version_id=body.tool_version_id,
+        programme=programme,
     )
     return AssessmentOut.of(assessment)
 

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import RedirectResponse
 
 from assessments.api.schemas import (
     CycleResultOut,
@@ -22,6 +23,7 @@ from assessments.api.schemas import (
     ReportWithEvidenceOut,
 )
 from assessments.service import reports as service
+from assessments.service.factory_refs import MergedFactory
 from servicekit.downloads import content_disposition, csv_writer
 from servicekit.edge import AnyPrincipal, StaffPrincipal, UnitOfWorkDep
 from servicekit.errors import PROBLEM_RESPONSES, BadRequest
@@ -110,9 +112,18 @@ async def get_report(
     )
 
 
-@router.get("/v1/factories/{factory_id}/results", tags=["reports"], summary="A factory's results across cycles")
-async def factory_results(factory_id: uuid.UUID, uow: UnitOfWorkDep, principal: AnyPrincipal) -> list[CycleResultOut]:
-    results = await service.factory_results(uow, principal=principal, factory_id=factory_id)
+@router.get(
+    "/v1/factories/{factory_id}/results",
+    tags=["reports"],
+    summary="A factory's results across cycles",
+    response_model=list[CycleResultOut],
+    responses={308: {"description": "The factory was merged; `Location` is the survivor's results."}},
+)
+async def factory_results(factory_id: uuid.UUID, uow: UnitOfWorkDep, principal: AnyPrincipal) -> Any:
+    try:
+        results = await service.factory_results(uow, principal=principal, factory_id=factory_id)
+    except MergedFactory as merged:
+        return RedirectResponse(f"/v1/factories/{merged.survivor_id}/results", status_code=308)
     return [CycleResultOut.of(r.assessment, r.figures) for r in results]
 
 

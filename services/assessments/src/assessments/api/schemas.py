@@ -96,6 +96,39 @@ class ProtocolOut(BaseModel):
     country: str
     issues: list[str] = Field(description="The zero-tolerance categories the protocol covers.")
     parties: list[str] = Field(description="The parties it may tell.")
+    code: str | None = Field(default=None, description="What a country pack names it by, if the document says.")
+    version: str | None = Field(default=None, description="Its version, as a country pack names it.")
+
+
+class ProgrammeToolOut(BaseModel):
+    code: str = Field(description="The tool the country pack names, e.g. jo_garment.")
+    version: str
+    source: Literal["shipped", "uploaded"] = Field(
+        description="shipped: this release ships it (published on first start); uploaded: staff upload it."
+    )
+    published: bool = Field(description="A published tool version runs it: assessments can use it.")
+    tool_version_id: uuid.UUID | None = None
+    label: str | None = None
+
+
+class ProgrammeProtocolOut(BaseModel):
+    code: str = Field(description="The zero-tolerance protocol the country pack names, e.g. zt_protocol_jo.")
+    version: str
+    source: Literal["shipped", "uploaded"]
+    loaded: bool
+
+
+class ProgrammeOut(BaseModel):
+    """What this instance's country pack asks of assessments and what of it is loaded."""
+
+    country: str
+    programme: str
+    tool: ProgrammeToolOut
+    zero_tolerance_protocol: ProgrammeProtocolOut
+    ready: bool = Field(description="Assessments can be scheduled: the pack's tool is published, its protocol loaded.")
+    next_steps: list[str] = Field(description="What staff still have to load, in order; empty when ready.")
+    referral_list: list[str]
+    cycle_months: int
 
 
 # ---- assessments -------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from assessments.api.programme import CountryProgrammeDep
 from assessments.api.schemas import ProtocolOut, ToolVersionDetailOut, ToolVersionOut
 from assessments.service import tools
 from servicekit.downloads import content_disposition
@@ -31,11 +32,15 @@ async def _yaml_body(request: Request) -> bytes:
 @router.post(
     "/v1/tools", status_code=201, tags=["tool"], summary="Import a tool version (YAML)", openapi_extra=YAML_BODY
 )
-async def import_tool(request: Request, uow: UnitOfWorkDep, staff: StaffPrincipal) -> ToolVersionOut:
+async def import_tool(
+    request: Request, uow: UnitOfWorkDep, staff: StaffPrincipal, programme: CountryProgrammeDep
+) -> ToolVersionOut:
     """A country tool (`kind: cat-country-tool`, joined with the shipped global template) or a whole exported
-    version (`kind: cat-tool-version`). It starts as a draft; publish it to use it."""
+    version (`kind: cat-tool-version`). It starts as a draft; publish it to use it. Where the country pack names
+    a tool this release does not ship, only that tool is accepted: the document says so with `code` and `version`
+    (409 naming both otherwise; see `GET /v1/programme`)."""
     tool = tools.parse_yaml(await _yaml_body(request))
-    return ToolVersionOut.of(await tools.create_version(uow, principal=staff, tool=tool))
+    return ToolVersionOut.of(await tools.create_version(uow, principal=staff, tool=tool, programme=programme))
 
 
 @router.get("/v1/tools", tags=["tool"], summary="Tool versions")
@@ -74,9 +79,13 @@ async def export_tool(tool_version_id: uuid.UUID, uow: UnitOfWorkDep, principal:
 
 
 @router.post("/v1/tools/{tool_version_id}/publish", tags=["tool"], summary="Publish a draft tool version")
-async def publish_tool(tool_version_id: uuid.UUID, uow: UnitOfWorkDep, staff: StaffPrincipal) -> ToolVersionOut:
+async def publish_tool(
+    tool_version_id: uuid.UUID, uow: UnitOfWorkDep, staff: StaffPrincipal, programme: CountryProgrammeDep
+) -> ToolVersionOut:
     """It becomes current for its country and sector; assessments started earlier keep their version."""
-    return ToolVersionOut.of(await tools.publish(uow, principal=staff, tool_version_id=tool_version_id))
+    return ToolVersionOut.of(
+        await tools.publish(uow, principal=staff, tool_version_id=tool_version_id, programme=programme)
+    )
 
 
 @router.put(
@@ -85,7 +94,17 @@ async def publish_tool(tool_version_id: uuid.UUID, uow: UnitOfWorkDep, staff: St
     summary="Load a country's zero-tolerance protocol (YAML)",
     openapi_extra=YAML_BODY,
 )
-async def put_protocol(request: Request, uow: UnitOfWorkDep, staff: StaffPrincipal) -> ProtocolOut:
-    """Which issues are zero tolerance, who is told, and each step's deadline (`kind: zero-tolerance-protocol`)."""
-    protocol = await tools.put_protocol(uow, principal=staff, body=await _yaml_body(request))
-    return ProtocolOut(country=protocol.country, issues=sorted(protocol.issues), parties=sorted(protocol.parties))
+async def put_protocol(
+    request: Request, uow: UnitOfWorkDep, staff: StaffPrincipal, programme: CountryProgrammeDep
+) -> ProtocolOut:
+    """Which issues are zero tolerance, who is told, and each step's deadline (`kind: zero-tolerance-protocol`).
+    Where the country pack names a protocol this release does not ship, only that one is accepted (its `code`
+    and `version`; 409 naming both otherwise)."""
+    protocol = await tools.put_protocol(uow, principal=staff, body=await _yaml_body(request), programme=programme)
+    return ProtocolOut(
+        country=protocol.country,
+        issues=sorted(protocol.issues),
+        parties=sorted(protocol.parties),
+        code=protocol.code,
+        version=protocol.version,
+    )

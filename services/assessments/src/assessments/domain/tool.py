@@ -8,6 +8,7 @@ pinned to the version it started with, and a new law means a new version.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,23 @@ ZERO_TOLERANCE_CATEGORIES = frozenset(
         "retaliation",
     }
 )
+
+
+# How a country pack names a tool or protocol (`assessments.tool`, `tool_version`, ...): the same patterns as
+# servicekit.country_pack, so a document can say which of them it is.
+PACK_CODE = re.compile(r"^[a-z0-9_]+$")
+PACK_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
+
+
+def pack_identity(document: Mapping[str, Any], error: type[ValueError]) -> tuple[str | None, str | None]:
+    """The optional `code` and `version` a tool or protocol document carries, as a country pack names them
+    (e.g. `jo_garment` and "1.0"); `error` for a malformed one."""
+    code, version = document.get("code"), document.get("version")
+    if code is not None and not PACK_CODE.match(str(code)):
+        raise error(f"code {code!r} is not a pack code (lower-case letters, digits and _)")
+    if version is not None and not PACK_VERSION.match(str(version)):
+        raise error(f'version {version!r} is not a pack version (e.g. "1.0")')
+    return (str(code) if code is not None else None), (str(version) if version is not None else None)
 
 
 class Tag(StrEnum):
@@ -93,6 +111,8 @@ class Tool:
     clusters: dict[str, Cluster]
     compliance_points: dict[str, CompliancePoint]
     questions: dict[str, Question] = field(default_factory=dict)
+    code: str | None = None  # what a country pack names it by (`assessments.tool`), when the document says
+    version: str | None = None  # ... and its version (`assessments.tool_version`)
 
     def question(self, code: str) -> Question:
         try:
@@ -191,6 +211,7 @@ def parse_tool(global_template: Mapping[str, Any], country_tool: Mapping[str, An
     if not questions:
         raise ToolError("the country tool has no questions")
     effective = country_tool.get("effective_from")
+    pack_code, pack_version = pack_identity(country_tool, ToolError)
     return Tool(
         country=country,
         sector=str(_require(country_tool, "sector", "country tool")),
@@ -201,6 +222,8 @@ def parse_tool(global_template: Mapping[str, Any], country_tool: Mapping[str, An
         clusters=clusters,
         compliance_points=points,
         questions=questions,
+        code=pack_code,
+        version=pack_version,
     )
 
 
@@ -238,6 +261,8 @@ def to_documents(tool: Tool) -> tuple[dict[str, Any], dict[str, Any]]:
         questions.append(entry)
     country_tool: dict[str, Any] = {
         "kind": "cat-country-tool",
+        **({"code": tool.code} if tool.code else {}),
+        **({"version": tool.version} if tool.version else {}),
         "country": tool.country,
         "sector": tool.sector,
         "label": tool.label,

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from assessments.domain.tool import ZERO_TOLERANCE_CATEGORIES
+from assessments.domain.tool import ZERO_TOLERANCE_CATEGORIES, pack_identity
 
 
 class CaseStatus(StrEnum):
@@ -77,6 +77,8 @@ class Protocol:
     country: str
     issues: dict[str, IssueRule]
     parties: dict[str, dict[str, str]]
+    code: str | None = None  # what a country pack names it by (`zero_tolerance_protocol`), when the document says
+    version: str | None = None  # ... and its version (`zero_tolerance_protocol_version`)
 
     def rule(self, category: str) -> IssueRule:
         try:
@@ -112,7 +114,8 @@ def parse_protocol(document: Mapping[str, Any]) -> Protocol:
         issues[category] = IssueRule(category, dict(raw.get("name") or {"en": category}), notify, deadlines)
     if not issues:
         raise CaseError("the protocol lists no issues")
-    return Protocol(country, issues, parties)
+    code, version = pack_identity(document, CaseError)
+    return Protocol(country, issues, parties, code=code, version=version)
 
 
 def deadlines_for(rule: IssueRule, opened_at: datetime) -> dict[str, str]:

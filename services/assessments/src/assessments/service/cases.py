@@ -137,15 +137,12 @@ async def list_cases(
     overdue: bool | None,
     page: PageParams,
 ) -> tuple[list[Case], str | None]:
-    """The cases of the staff's country; `overdue` filters the page (steps past their deadline)."""
+    """The cases of the staff's country; `overdue`: only those with (or without) a step past its deadline, chosen
+    in the query so that every page is full and its cursor right."""
     check_staff(principal)
     country = None if principal.is_admin else principal.country
-    filters = CaseFilters(country=country, status=status, factory_id=factory_id)
-    cases, cursor = await CaseRepository(uow.session).search(filters, page)
-    if overdue is not None:
-        now = _now()
-        cases = [c for c in cases if bool(c.overdue_steps(now)) is overdue]
-    return cases, cursor
+    filters = CaseFilters(country=country, status=status, factory_id=factory_id, overdue=overdue, now=_now())
+    return await CaseRepository(uow.session).search(filters, page)
 
 
 async def move_case(

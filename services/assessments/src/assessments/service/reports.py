@@ -16,6 +16,7 @@ from assessments.domain.aggregates import AssessmentAggregates, Rate
 from assessments.domain.assessment import Assessment, Finding
 from assessments.domain.tool import Cluster, Tool, ToolVersion
 from assessments.service import tools
+from assessments.service.factory_refs import MergedFactory
 from assessments.service.report_access import may_read_report, shows_evidence
 from assessments.service.scheduling import readable
 from servicekit.auth import Principal, Role, check_staff
@@ -157,13 +158,15 @@ class CycleResult:
 async def factory_results(uow: UnitOfWork, *, principal: Principal, factory_id: uuid.UUID) -> list[CycleResult]:
     """The factory's released and finalised assessments the caller may read, cycle by cycle, with figures. Staff of
     its country and the factory itself may find none yet; to anyone who may read none of them, the factory is
-    answered as one that does not exist (404)."""
+    answered as one that does not exist (404). A merged id is `MergedFactory` to those who may see it."""
     factory = await factory_refs.load(uow.session, factory_id)
     if factory is None:
         raise NotFound(f"No factory {factory_id}.")
+    own = Role.FACTORY in principal.roles and principal.organisation_id == str(factory_id)
+    if factory.merged_into is not None and (own or principal.is_staff_of(factory.country)):
+        raise MergedFactory(factory.merged_into)  # its results are the survivor's now (a permanent redirect)
     released = await AssessmentRepository(uow.session).released_of_factory(factory_id)
     readable_ones = [a for a in released if await may_read_report(uow, principal, a)]
-    own = Role.FACTORY in principal.roles and principal.organisation_id == str(factory_id)
     if not readable_ones and not (own or principal.is_staff_of(factory.country)):
         raise NotFound(f"No factory {factory_id}.")
     results = await FindingRepository(uow.session).results_of([a.id for a in readable_ones])

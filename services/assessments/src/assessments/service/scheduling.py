@@ -15,6 +15,7 @@ from assessments.domain.assessment import Assessment, Finding, Plan, Transition
 from assessments.domain.lifecycle import ALLOWED, VISIBLE_TO_FACTORY, LifecycleError, Status
 from assessments.domain.tool import Tag, Tool, ToolStatus
 from assessments.service import tools
+from assessments.service.country_pack import CountryProgramme
 from assessments.service.factory_refs import staff_factory
 from assessments.service.report_access import is_own_factory, may_read_report
 from betterwork_contracts.events.assessments import (
@@ -76,9 +77,16 @@ async def load(store: AssessmentStore, assessment_id: uuid.UUID, *, for_update: 
 
 
 async def schedule(
-    uow: UnitOfWork, *, principal: Principal, plan: Plan, sector: str, tool_version_id: uuid.UUID | None
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    plan: Plan,
+    sector: str,
+    tool_version_id: uuid.UUID | None,
+    programme: CountryProgramme | None = None,
 ) -> Assessment:
-    """An assessment of an enrolled or active factory, pinned to a published tool version of its country."""
+    """An assessment of an enrolled or active factory, pinned to a published tool version of its country (with a
+    country pack: the pack's tool, its protocol loaded; see `tools.check_runs_pack`)."""
     factory = await staff_factory(uow, principal, plan.factory_id)
     if factory.status not in rules.ASSESSABLE:
         raise Conflict(
@@ -94,7 +102,8 @@ async def schedule(
         if version.status is not ToolStatus.PUBLISHED or version.country != factory.country:
             raise Conflict("Assessments use a published tool version of the factory's country.")
     else:
-        version = await tools.current(uow, factory.country, sector)
+        version = await tools.current(uow, factory.country, sector, programme=programme)
+    await tools.check_runs_pack(uow, programme=programme, country=factory.country, tool_version_id=version.id)
     assessments = AssessmentRepository(uow.session)
     try:
         cycle = rules.next_cycle(plan.assessment_type, await assessments.last_cycle(plan.factory_id))

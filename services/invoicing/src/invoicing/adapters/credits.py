@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from invoicing.adapters.tables import CREDIT_ENTRY, CREDIT_LOT, CREDIT_WALLET
+from invoicing.adapters.tables import CREDIT_ENTRY, CREDIT_LOT, CREDIT_WALLET, INVOICE
 from invoicing.domain.credits import Entry, EntryKind, Lot
 
 
@@ -58,10 +58,17 @@ async def lock_wallet(session: AsyncSession, buyer_id: uuid.UUID) -> bool:
     return found.first() is not None
 
 
-async def lots(session: AsyncSession, buyer_id: uuid.UUID) -> list[Lot]:
-    rows = await session.execute(
-        select(CREDIT_LOT).where(CREDIT_LOT.c.buyer_id == buyer_id).order_by(CREDIT_LOT.c.created_at, CREDIT_LOT.c.id)
-    )
+def _of_country(country: str) -> Any:
+    """Lots bought from `country`'s programme (the country of the invoice that sold them)."""
+    return CREDIT_LOT.c.invoice_id.in_(select(INVOICE.c.id).where(INVOICE.c.country == country))
+
+
+async def lots(session: AsyncSession, buyer_id: uuid.UUID, *, country: str | None = None) -> list[Lot]:
+    """The buyer's lots; only those of `country`'s programme when given."""
+    stmt = select(CREDIT_LOT).where(CREDIT_LOT.c.buyer_id == buyer_id)
+    if country is not None:
+        stmt = stmt.where(_of_country(country))
+    rows = await session.execute(stmt.order_by(CREDIT_LOT.c.created_at, CREDIT_LOT.c.id))
     return [lot_of(r) for r in rows.mappings()]
 
 
@@ -156,10 +163,14 @@ async def entry(session: AsyncSession, buyer_id: uuid.UUID, entry_id: int) -> tu
     return entry_of(row), reversed_ is not None
 
 
-async def entries(session: AsyncSession, buyer_id: uuid.UUID, *, limit: int = 500) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        select(CREDIT_ENTRY).where(CREDIT_ENTRY.c.buyer_id == buyer_id).order_by(CREDIT_ENTRY.c.id).limit(limit)
-    )
+async def entries(
+    session: AsyncSession, buyer_id: uuid.UUID, *, limit: int = 500, country: str | None = None
+) -> list[dict[str, Any]]:
+    """The buyer's ledger entries; only those on lots of `country`'s programme when given."""
+    stmt = select(CREDIT_ENTRY).where(CREDIT_ENTRY.c.buyer_id == buyer_id)
+    if country is not None:
+        stmt = stmt.where(CREDIT_ENTRY.c.lot_id.in_(select(CREDIT_LOT.c.id).where(_of_country(country))))
+    rows = await session.execute(stmt.order_by(CREDIT_ENTRY.c.id).limit(limit))
     return [dict(r) for r in rows.mappings()]
 
 

@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, select, text, tuple_, update
+from sqlalchemy import Select, and_, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from invoicing.adapters.tables import DUNNING_STEP, INVOICE, PAYMENT, PAYMENT_ALLOCATION
+from invoicing.adapters.tables import DUNNING_STEP, INVOICE, PAYMENT, PAYMENT_ALLOCATION, REFUND_DUE
 from invoicing.domain.invoice import OPEN, CustomerKind, DocumentType, Invoice, Party, Purpose, Status
 from invoicing.domain.overdue import OverdueAction
 from invoicing.domain.pricing import Discount, PricedLine, Service
@@ -27,6 +27,7 @@ def line_values(line: PricedLine) -> dict[str, Any]:
         "gross": line.gross,
         "discounts": [{"reason": d.reason, "basis_points": d.basis_points, "amount": d.amount} for d in line.discounts],
         "net": line.net,
+        **({"assessment_id": str(line.assessment_id)} if line.assessment_id is not None else {}),
     }
 
 
@@ -40,6 +41,7 @@ def line_of(data: Mapping[str, Any]) -> PricedLine:
         gross=data["gross"],
         discounts=tuple(Discount(**d) for d in data["discounts"]),
         net=data["net"],
+        assessment_id=uuid.UUID(data["assessment_id"]) if data.get("assessment_id") else None,
     )
 
 
@@ -106,6 +108,7 @@ def _values(invoice: Invoice) -> dict[str, Any]:
         "reason": invoice.reason,
         "cycle": invoice.cycle,
         "price_list_id": invoice.price_list_id,
+        "assessment_id": invoice.assessment_id,
         "version": invoice.version,
         "created_at": invoice.created_at,
         "created_by": invoice.created_by,
@@ -235,6 +238,81 @@ async def credit_notes_of(session: AsyncSession, invoice_id: uuid.UUID) -> list[
         select(INVOICE).where(INVOICE.c.preceding_invoice_id == invoice_id).order_by(INVOICE.c.created_at)
     )
     return [invoice_of(row) for row in rows.mappings()]
+
+
+async def charge_of_assessment(session: AsyncSession, assessment_id: uuid.UUID) -> Invoice | None:
+    """The invoice charging the assessment (not its credit notes), locked: one charge per assessment."""
+    stmt = (
+        select(INVOICE)
+        .where(INVOICE.c.assessment_id == assessment_id, INVOICE.c.doc_type == DocumentType.INVOICE.value)
+        .with_for_update()
+    )
+    row = (await session.execute(stmt)).mappings().first()
+    return invoice_of(row) if row is not None else None
+
+
+async def package_invoices_of(
+    session: AsyncSession, factory_id: uuid.UUID, *, for_update: bool = False
+) -> list[Invoice]:
+    """The factory's service package invoices (every cycle, every status), oldest first."""
+    stmt = (
+        select(INVOICE)
+        .where(
+            INVOICE.c.customer_kind == CustomerKind.FACTORY.value,
+            INVOICE.c.customer_id == factory_id,
+            INVOICE.c.doc_type == DocumentType.INVOICE.value,
+            INVOICE.c.cycle.is_not(None),
+            INVOICE.c.assessment_id.is_(None),
+        )
+        .order_by(INVOICE.c.created_at, INVOICE.c.id)
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return [invoice_of(row) for row in (await session.execute(stmt)).mappings()]
+
+
+async def drop_draft(session: AsyncSession, invoice_id: uuid.UUID) -> None:
+    """Remove a draft: it has no number yet, so nothing is skipped."""
+    await session.execute(delete(INVOICE).where(INVOICE.c.id == invoice_id, INVOICE.c.status == Status.DRAFT.value))
+
+
+async def add_refund_due(
+    session: AsyncSession, *, invoice: Invoice, credit_note: Invoice, amount: int, reason: str, at: datetime, by: str
+) -> uuid.UUID:
+    refund_id = uuid.uuid4()
+    await session.execute(
+        insert(REFUND_DUE).values(
+            id=refund_id,
+            invoice_id=invoice.id,
+            credit_note_id=credit_note.id,
+            customer_kind=invoice.customer.kind.value,
+            customer_id=invoice.customer.id,
+            country=invoice.country,
+            currency=invoice.currency,
+            amount=amount,
+            reason=reason,
+            created_at=at,
+            created_by=by,
+        )
+    )
+    return refund_id
+
+
+async def refunds_due_of(session: AsyncSession, invoice_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(
+            REFUND_DUE.c.id,
+            REFUND_DUE.c.credit_note_id,
+            REFUND_DUE.c.amount,
+            REFUND_DUE.c.currency,
+            REFUND_DUE.c.reason,
+            REFUND_DUE.c.status,
+            REFUND_DUE.c.created_at,
+        )
+        .where(REFUND_DUE.c.invoice_id == invoice_id)
+        .order_by(REFUND_DUE.c.created_at)
+    )
+    return [dict(row) for row in rows.mappings()]
 
 
 # ---- overdue ----------------------------------------------------------------------------------------------

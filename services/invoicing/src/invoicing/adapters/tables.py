@@ -70,6 +70,7 @@ INVOICE = sa.Table(
     sa.Column("reason", sa.Text),
     sa.Column("cycle", sa.Integer),
     sa.Column("price_list_id", UUID(as_uuid=True)),
+    sa.Column("assessment_id", UUID(as_uuid=True)),  # a per-assessment charge (and its credit notes)
     sa.Column("version", sa.Integer, nullable=False),
     _tz("created_at"),
     sa.Column("created_by", sa.Text, nullable=False),
@@ -77,6 +78,34 @@ INVOICE = sa.Table(
     sa.Index("ix_invoice_customer", "customer_kind", "customer_id", "created_at"),
     sa.Index("ix_invoice_open_due", "due_date", postgresql_where=sa.text("status IN ('issued', 'partially_paid')")),
     sa.Index("ix_invoice_created", "created_at", "id"),
+    # One charge per assessment, however often its `assessment.scheduled` arrives.
+    sa.Index(
+        "uq_invoice_assessment",
+        "assessment_id",
+        unique=True,
+        postgresql_where=sa.text("doc_type = 'invoice' AND assessment_id IS NOT NULL"),
+    ),
+)
+
+# What a customer paid on an invoice that was then credited (a cancelled assessment): owed back to it, to be
+# refunded or set off against a later invoice by finance staff.
+REFUND_DUE = sa.Table(
+    "refund_due",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("invoice_id", UUID(as_uuid=True), sa.ForeignKey("invoice.id"), nullable=False),
+    sa.Column("credit_note_id", UUID(as_uuid=True), sa.ForeignKey("invoice.id"), nullable=False, unique=True),
+    sa.Column("customer_kind", sa.Text, nullable=False),
+    sa.Column("customer_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("country", sa.Text, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="open"),
+    _tz("created_at"),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.CheckConstraint("amount > 0", name="ck_refund_due_amount"),
+    sa.Index("ix_refund_due_customer", "customer_kind", "customer_id"),
 )
 
 PAYMENT = sa.Table(

@@ -78,6 +78,10 @@ def render(document: dict[str, Any]) -> bytes:
             unitCode=line["UnitCode"],
         )
         _cbc(node, "LineExtensionAmount", line["LineExtensionAmount"], currencyID=cur)
+        if "DocumentReference" in line:  # BT-128, with its scheme; type code 130 (invoiced object)
+            reference = _cac(node, "DocumentReference")
+            _cbc(reference, "ID", line["DocumentReference"]["ID"], schemeID=line["DocumentReference"]["SchemeID"])
+            _cbc(reference, "DocumentTypeCode", line["DocumentReference"]["DocumentTypeCode"])
         for allowance in line["AllowanceCharge"]:
             charge = _cac(node, "AllowanceCharge")
             _cbc(charge, "ChargeIndicator", "false")

@@ -142,10 +142,13 @@ async def list_invoices(
     customer_id: uuid.UUID | None = None,
     country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
     overdue: bool | None = None,
+    assessment_id: uuid.UUID | None = None,
 ) -> Page[InvoiceOut]:
     """Staff see their country's, a buyer or factory its own. Sort by `created_at` (default `-created_at`),
-    `due_date` or `number`; cursor pages."""
-    filters = invoices.InvoiceFilters(status, doc_type, purpose, customer_kind, customer_id, country, overdue)
+    `due_date` or `number`; cursor pages. `assessment_id` finds the charge of an assessment and its credit notes."""
+    filters = invoices.InvoiceFilters(
+        status, doc_type, purpose, customer_kind, customer_id, country, overdue, assessment_id
+    )
     found, cursor = await invoices.search(uow, principal=principal, filters=filters, page=page)
     return Page[InvoiceOut](items=[InvoiceOut.of(i) for i in found], next_cursor=cursor)
 

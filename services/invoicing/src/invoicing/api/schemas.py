@@ -176,6 +176,7 @@ class LineOut(BaseModel):
     gross_minor: int
     discounts: list[DiscountOut]
     net_minor: int
+    assessment_id: uuid.UUID | None = Field(default=None, description="The assessment a per-assessment line charges.")
 
     @classmethod
     def of(cls, line: PricedLine) -> LineOut:
@@ -190,6 +191,7 @@ class LineOut(BaseModel):
                 DiscountOut(reason=d.reason, basis_points=d.basis_points, amount_minor=d.amount) for d in line.discounts
             ],
             net_minor=line.net,
+            assessment_id=line.assessment_id,
         )
 
 
@@ -217,6 +219,7 @@ class InvoiceOut(BaseModel):
     amount_paid_minor: int
     amount_credited_minor: int
     amount_due_minor: int
+    refund_due_minor: int = Field(description="Paid beyond what is left to pay after credit notes: owed back.")
     terms_days: int
     issue_date: date | None
     due_date: date | None
@@ -226,6 +229,7 @@ class InvoiceOut(BaseModel):
     preceding_number: str | None
     reason: str | None
     cycle: int | None
+    assessment_id: uuid.UUID | None = Field(description="The assessment this invoice charges (per-assessment).")
     document_hash: str | None
     version: int
     created_at: datetime
@@ -250,6 +254,7 @@ class InvoiceOut(BaseModel):
             amount_paid_minor=i.amount_paid,
             amount_credited_minor=i.amount_credited,
             amount_due_minor=i.amount_due,
+            refund_due_minor=i.refund_due,
             terms_days=i.terms_days,
             issue_date=i.issue_date,
             due_date=i.due_date,
@@ -259,6 +264,7 @@ class InvoiceOut(BaseModel):
             preceding_number=i.preceding_number,
             reason=i.reason,
             cycle=i.cycle,
+            assessment_id=i.assessment_id,
             document_hash=i.document_hash,
             version=i.version,
             created_at=i.created_at,
@@ -279,10 +285,23 @@ class DunningStepOut(BaseModel):
     taken_at: datetime
 
 
+class RefundDueOut(BaseModel):
+    """What the customer paid on an invoice that was then credited: owed back (refunded or set off)."""
+
+    id: uuid.UUID
+    credit_note_id: uuid.UUID
+    amount_minor: int
+    currency: str
+    reason: str
+    status: str
+    created_at: datetime
+
+
 class InvoiceDetail(InvoiceOut):
     payments: list[AllocationOut]
     credit_notes: list[InvoiceOut]
     overdue_steps: list[DunningStepOut]
+    refunds_due: list[RefundDueOut]
 
     @classmethod
     def of_view(cls, view: InvoiceView) -> InvoiceDetail:
@@ -298,6 +317,10 @@ class InvoiceDetail(InvoiceOut):
             overdue_steps=[
                 DunningStepOut(**{k: d[k] for k in ("step", "action", "days_past_due", "taken_at")})
                 for d in view.dunning
+            ],
+            refunds_due=[
+                RefundDueOut(amount_minor=r["amount"], **{k: v for k, v in r.items() if k != "amount"})
+                for r in view.refunds_due
             ],
         )
 

@@ -60,7 +60,8 @@ async def spend_credit(body: SpendCreate, uow: UnitOfWorkDep, principal: AnyPrin
 
 @router.get("", summary="The wallet: balance, lots and ledger entries")
 async def get_wallet(uow: UnitOfWorkDep, principal: AnyPrincipal, buyer_id: uuid.UUID | None = None) -> WalletOut:
-    """A buyer sees its own; staff name the buyer."""
+    """A buyer sees its own; staff name the buyer and see the credits their country's programme sold (404 if
+    none); admins see all."""
     found = await wallet.wallet(uow, principal=principal, buyer_id=buyer_id)
     return WalletOut(
         buyer_id=found.buyer_id,

@@ -20,6 +20,7 @@ from typing import Any
 from invoicing.domain.invoice import DocumentType, Invoice
 from invoicing.domain.issuers import IssuingEntity
 from invoicing.domain.money import format_amount
+from invoicing.domain.pricing import PricedLine
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017"
 
@@ -52,6 +53,7 @@ def build(invoice: Invoice, issuer: IssuingEntity, *, number: str, issue_date: d
             ],
             "Tier": line.tier,
             "GrossAmount": amount(line.gross),
+            **_object_identifier(line),
         }
         for i, line in enumerate(invoice.lines, start=1)
     ]
@@ -95,6 +97,13 @@ def build(invoice: Invoice, issuer: IssuingEntity, *, number: str, issue_date: d
     if invoice.cycle is not None:
         document["InvoicePeriod"] = {"Description": f"Factory cycle {invoice.cycle}"}
     return document
+
+
+def _object_identifier(line: PricedLine) -> dict[str, Any]:
+    """BT-128 invoice line object identifier: the assessment a per-assessment line charges (absent otherwise)."""
+    if line.assessment_id is None:
+        return {}
+    return {"DocumentReference": {"ID": str(line.assessment_id), "SchemeID": "assessment", "DocumentTypeCode": "130"}}
 
 
 def canonical(document: dict[str, Any]) -> bytes:

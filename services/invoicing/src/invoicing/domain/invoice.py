@@ -3,7 +3,9 @@
 draft (no number, editable) -> issued (numbered in the issuing transaction, document rendered and hashed,
 immutable) -> partially_paid -> paid. Before any payment an invoice is voided only by a credit note for its
 whole amount, a document of its own number series that references it; a partial credit note lowers what is
-due. An unpaid remainder may be written off (its own state). Overdue is not a state: it is derived from the
+due. An unpaid remainder may be written off (its own state). A charge whose service is called off (a cancelled
+assessment) is credited in full: void when nothing was paid, otherwise settled, with what was paid owed back
+to the customer (`refund_due`). Overdue is not a state: it is derived from the
 due date and what is still due, so it can never disagree with them (Stripe's and Kill Bill's lessons).
 """
 
@@ -100,6 +102,18 @@ class Invoice:
             return 0
         return self.total - self.amount_paid - self.amount_credited
 
+    @property
+    def assessment_id(self) -> uuid.UUID | None:
+        """The assessment a per-assessment charge is for (its line links to it)."""
+        return next((line.assessment_id for line in self.lines if line.assessment_id is not None), None)
+
+    @property
+    def refund_due(self) -> int:
+        """What the customer paid beyond what is left to pay after credit notes: owed back to it."""
+        if self.doc_type is DocumentType.CREDIT_NOTE:
+            return 0
+        return max(0, self.amount_paid + self.amount_credited - self.total)
+
     def is_overdue(self, on: date) -> bool:
         return self.status in OPEN and self.due_date is not None and self.due_date < on and self.amount_due > 0
 
@@ -195,6 +209,18 @@ def credit(invoice: Invoice, amount: int) -> Invoice:
     else:
         status = invoice.status
     return replace(invoice, amount_credited=credited, status=status, version=invoice.version + 1)
+
+
+def credit_in_full(invoice: Invoice) -> tuple[Invoice, int]:
+    """The invoice after a credit note for everything not yet credited, and that amount (the service was called
+    off). Unpaid, it is void; paid in part or in full, it is settled and what was paid is owed back (`refund_due`)."""
+    if invoice.doc_type is not DocumentType.INVOICE or invoice.status not in {*OPEN, Status.PAID}:
+        raise InvoiceRuleError(f"only an issued or paid invoice is credited in full; this one is {invoice.status}")
+    amount = invoice.total - invoice.amount_credited
+    if amount <= 0:
+        raise InvoiceRuleError("this invoice is credited in full already")
+    status = Status.VOID if invoice.amount_paid == 0 else Status.PAID
+    return replace(invoice, amount_credited=invoice.total, status=status, version=invoice.version + 1), amount
 
 
 def credit_note_for(

@@ -29,6 +29,7 @@ class Service(StrEnum):
     TRAINING = "training"
     ADDITIONAL_SERVICE = "additional_service"
     BUYER_CREDIT = "buyer_credit"  # one credit unlocks one factory cycle
+    ASSESSMENT = "assessment"  # one assessment of a factory, where the country charges per assessment
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class PricedLine:
     gross: int
     discounts: tuple[Discount, ...]
     net: int
+    assessment_id: uuid.UUID | None = None  # the assessment a per-assessment charge is for
 
 
 def check_tiers(tiers: Sequence[Tier]) -> None:

@@ -258,6 +258,7 @@ class InvoiceView:
     payments: list[dict[str, Any]]
     credit_notes: list[Invoice]
     dunning: list[dict[str, Any]]
+    refunds_due: list[dict[str, Any]]
 
 
 async def get(uow: UnitOfWork, *, principal: Principal, invoice_id: uuid.UUID) -> InvoiceView:
@@ -267,6 +268,7 @@ async def get(uow: UnitOfWork, *, principal: Principal, invoice_id: uuid.UUID) -
         await repo.payments_of(uow.session, invoice.id),
         await repo.credit_notes_of(uow.session, invoice.id),
         await repo.dunning_of(uow.session, invoice.id),
+        await repo.refunds_due_of(uow.session, invoice.id),
     )
 
 
@@ -288,6 +290,7 @@ class InvoiceFilters:
     customer_id: uuid.UUID | None = None
     country: str | None = None
     overdue: bool | None = None
+    assessment_id: uuid.UUID | None = None
 
 
 _SORTS = {
@@ -324,6 +327,8 @@ async def search(
         conditions.append(INVOICE.c.customer_id == filters.customer_id)
     if filters.country:
         conditions.append(INVOICE.c.country == filters.country.upper())
+    if filters.assessment_id:
+        conditions.append(INVOICE.c.assessment_id == filters.assessment_id)
     if filters.overdue is not None:
         late = INVOICE.c.status.in_([s.value for s in OPEN]) & (INVOICE.c.due_date < today())
         conditions.append(late if filters.overdue else ~late)

@@ -159,6 +159,61 @@ async def credit_invoice(
     """Issue a credit note of `amount` against `invoice` (locked by the caller); both documents afterwards."""
     try:
         credited = rules.credit(invoice, amount)
+    except InvoiceRuleError as exc:
+        raise Conflict(str(exc), current_status=invoice.status.value) from exc
+    return await _issue_credit_note(
+        uow, invoice, credited, amount=amount, reason=reason, principal=principal, today=today
+    )
+
+
+async def credit_in_full(
+    uow: UnitOfWork, invoice: Invoice, *, reason: str, principal: Principal, today: date
+) -> tuple[Invoice, Invoice, int]:
+    """Credit everything not yet credited (the service was called off), paid or not: both documents and the
+    refund now due to the customer (0 when nothing was paid), recorded for finance staff to refund or set off."""
+    try:
+        credited, amount = rules.credit_in_full(invoice)
+    except InvoiceRuleError as exc:
+        raise Conflict(str(exc), current_status=invoice.status.value) from exc
+    credited, note = await _issue_credit_note(
+        uow, invoice, credited, amount=amount, reason=reason, principal=principal, today=today
+    )
+    refund = credited.refund_due - invoice.refund_due
+    if refund > 0:
+        await repo.add_refund_due(
+            uow.session,
+            invoice=credited,
+            credit_note=note,
+            amount=refund,
+            reason=reason,
+            at=now(),
+            by=principal.subject,
+        )
+        await record_audit(
+            uow.session,
+            schema=SCHEMA,
+            actor=principal,
+            action="refund.due",
+            entity_type="invoice",
+            entity_id=str(invoice.id),
+            reason=reason,
+            details={"amount": refund, "currency": invoice.currency, "credit_note": note.number},
+        )
+    return credited, note, refund
+
+
+async def _issue_credit_note(
+    uow: UnitOfWork,
+    invoice: Invoice,
+    credited: Invoice,
+    *,
+    amount: int,
+    reason: str,
+    principal: Principal,
+    today: date,
+) -> tuple[Invoice, Invoice]:
+    """The credit note of `amount` that turns `invoice` into `credited`: saved, issued, announced."""
+    try:
         weights = [line.net for line in invoice.lines]
         parts = allocate(amount, weights) if sum(weights) else [amount]
         lines = [
@@ -197,6 +252,6 @@ async def credit_invoice(
         ),
         country=invoice.country,
     )
-    if credited.status is Status.PAID and credited.amount_paid:
+    if credited.status is Status.PAID and credited.amount_paid and invoice.status is not Status.PAID:
         await settle(uow, credited)  # a credit note that settles a partly paid invoice completes its payment
     return credited, issued_note

@@ -1,23 +1,24 @@
-"""What invoicing does with other services' events: keep its copies of factories and buyers, and draft the
-service package invoice of a factory the registry enrols (finance staff review and issue it)."""
+"""What invoicing does with other services' events: keep its copies of factories and buyers, draft the
+service package invoice of a factory the registry enrols where the country charges per cycle (finance staff
+review and issue it), and move a merged factory's invoicing to the survivor."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from sqlalchemy import func, select
-
 from betterwork_contracts.events.partnerships import BuyerRegistered
 from betterwork_contracts.events.registry import FactoryMerged, FactoryRegistered, FactoryStatusChanged, FactoryUpdated
+from invoicing.adapters import factory_merges, price_lists, references
 from invoicing.adapters import invoices as invoice_repo
-from invoicing.adapters import price_lists, references
 from invoicing.adapters.references import FACTORIES
-from invoicing.adapters.tables import INVOICE, SCHEMA
+from invoicing.adapters.tables import SCHEMA
 from invoicing.domain import invoice as rules
+from invoicing.domain.assessment_charges import ChargeBasis, charge_basis
 from invoicing.domain.invoice import CustomerKind, Party, Purpose
 from invoicing.domain.issuers import issuer_for
 from invoicing.domain.pricing import PricingError, Service, price
+from invoicing.domain.service_packages import next_package_cycle, redundant_package_drafts, waiting_package_draft
 from invoicing.service.invoices import today
 from invoicing.service.issuing import now
 from messaging.envelope import Envelope
@@ -55,7 +56,37 @@ async def factory_updated(uow: UnitOfWork, event: FactoryUpdated, envelope: Enve
 
 
 async def factory_merged(uow: UnitOfWork, event: FactoryMerged, envelope: Envelope) -> None:
-    await FACTORIES.apply(uow.session, event.factory_id, event.version, {"merged_into": event.survivor_id})
+    """Two records were one factory: what invoicing keys by the retired id moves to the survivor (invoices,
+    payments, refunds due, buyers' credit spends), so its cycles continue one history; a package draft the merge
+    makes redundant (its cycle is charged already) is dropped."""
+    duplicate = await references.factory(uow.session, event.factory_id)
+    applied = await FACTORIES.apply(uow.session, event.factory_id, event.version, {"merged_into": event.survivor_id})
+    if applied is not Apply.APPLY:
+        return  # a repeat: moved already
+    survivor = await references.factory(uow.session, event.survivor_id)
+    moved = await factory_merges.repoint(uow.session, event.factory_id, survivor, event.survivor_id)
+    dropped = redundant_package_drafts(
+        await invoice_repo.package_invoices_of(uow.session, event.survivor_id),
+        duplicate_status=duplicate.status if duplicate is not None else "registered",
+    )
+    for invoice_id in dropped:
+        await invoice_repo.drop_draft(uow.session, invoice_id)
+    await record_audit(
+        uow.session,
+        schema=SCHEMA,
+        actor=REGISTRY_EVENTS,
+        action="factory.merged",
+        entity_type="factory",
+        entity_id=str(event.survivor_id),
+        details={
+            "merged_id": str(event.factory_id),
+            "invoices": [str(i) for i in moved.invoices],
+            "payments": moved.payments,
+            "refunds_due": moved.refunds,
+            "credit_spends": moved.credit_spends,
+            "redundant_drafts_dropped": [str(i) for i in dropped],
+        },
+    )
 
 
 async def factory_status_changed(uow: UnitOfWork, event: FactoryStatusChanged, envelope: Envelope) -> None:
@@ -71,17 +102,16 @@ async def draft_service_package(uow: UnitOfWork, event: FactoryStatusChanged) ->
     """An enrolled factory's service package for its next cycle, as a draft (skipped when nothing prices it)."""
     factory = await references.factory(uow.session, event.factory_id)
     version = await price_lists.in_force(uow.session, event.country, event.start_date or today())
-    if factory is None or version is None or Service.SERVICE_PACKAGE not in version.items:
-        _log.info("no service package price for %s in %s: no invoice drafted", event.factory_id, event.country)
+    if factory is None or version is None or charge_basis(version) is not ChargeBasis.PER_CYCLE:
+        # No price, or the country charges per assessment (each scheduled assessment is invoiced instead).
+        _log.info("no service package charged for %s in %s: no invoice drafted", event.factory_id, event.country)
         return
-    billed = await uow.session.execute(
-        select(func.count()).where(
-            INVOICE.c.customer_id == factory.factory_id,
-            INVOICE.c.cycle.is_not(None),
-            INVOICE.c.doc_type == "invoice",
-        )
-    )
-    cycle = int(billed.scalar_one()) + 1
+    packages = await invoice_repo.package_invoices_of(uow.session, factory.factory_id)
+    waiting = waiting_package_draft(packages)
+    if waiting is not None:
+        _log.info("a service package draft of %s waits already (%s): none added", factory.factory_id, waiting.id)
+        return
+    cycle = next_package_cycle(packages)
     try:
         line = price(
             version,

@@ -251,5 +251,14 @@ class Wallet:
 
 
 async def wallet(uow: UnitOfWork, *, principal: Principal, buyer_id: uuid.UUID | None) -> Wallet:
+    """The buyer's own wallet; an admin's view of any. Staff see only the credits their programme sold (lots of
+    their country's invoices and the entries on them); a buyer with none of those is 404 to them, as a buyer that
+    exists nowhere, since what a brand buys from other programmes is not theirs to see."""
     buyer = wallet_owner(principal, buyer_id)
-    return Wallet(buyer, await ledger_sql.lots(uow.session, buyer), await ledger_sql.entries(uow.session, buyer))
+    if principal.is_admin or principal.organisation(Role.BUYER) == buyer:
+        return Wallet(buyer, await ledger_sql.lots(uow.session, buyer), await ledger_sql.entries(uow.session, buyer))
+    country = principal.staff_country
+    lots = await ledger_sql.lots(uow.session, buyer, country=country) if country else []
+    if not lots:
+        raise NotFound(f"No wallet of buyer {buyer} in this programme.")
+    return Wallet(buyer, lots, await ledger_sql.entries(uow.session, buyer, country=country))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -29,6 +29,7 @@ def _buyer(row: Mapping[Any, Any]) -> Buyer:
         created_at=row["created_at"],
         created_by=row["created_by"],
         updated_at=row["updated_at"],
+        home_country=row["home_country"],
     )
 
 
@@ -55,6 +56,14 @@ class BuyerRepository(AuditTrail):
 
     async def exists(self, buyer_id: uuid.UUID) -> bool:
         return (await self.session.execute(select(BUYER.c.id).where(BUYER.c.id == buyer_id))).first() is not None
+
+    async def of_tiers(self, buyer_ids: Iterable[uuid.UUID], tiers: Iterable[str]) -> set[uuid.UUID]:
+        """Those of `buyer_ids` whose current tier is one of `tiers`."""
+        ids, wanted = list(buyer_ids), [str(t) for t in tiers]
+        if not ids or not wanted:
+            return set()
+        rows = await self.session.execute(select(BUYER.c.id).where(BUYER.c.id.in_(ids), BUYER.c.tier.in_(wanted)))
+        return set(rows.scalars())
 
     async def add(self, buyer: Buyer) -> None:
         await self.session.execute(BUYER.insert().values(**_values(buyer)))

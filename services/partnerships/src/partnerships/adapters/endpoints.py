@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import Text, and_, cast, false, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from partnerships.adapters.audit import AuditTrail
-from partnerships.adapters.tables import WEBHOOK_ENDPOINT
+from partnerships.adapters.tables import BUYER, WEBHOOK_ENDPOINT
 from partnerships.domain.endpoints import BUYER_OWNER, DELETED, SERVICE_OWNER, Endpoint
 from servicekit.auth import Principal, Role
 from servicekit.pagination import PageParams, paginate, resolve_sort
@@ -36,11 +36,12 @@ def _visible(principal: Principal) -> ColumnElement[bool]:
         mine.append(and_(ENDPOINTS.c.owner_type == BUYER_OWNER, ENDPOINTS.c.owner_id == buyer))
     if Role.SERVICE in principal.roles:
         mine.append(and_(ENDPOINTS.c.owner_type == SERVICE_OWNER, ENDPOINTS.c.owner_id == principal.subject))
-    if Role.STAFF in principal.roles:
-        # Buyers work across countries, so staff see their endpoints; service clients only of their country.
-        mine.append(ENDPOINTS.c.owner_type == BUYER_OWNER)
-        if principal.country:
-            mine.append(ENDPOINTS.c.country == principal.country)
+    if (country := principal.staff_country) is not None:
+        # Staff see their country's service clients' endpoints and those of the buyers their programme manages
+        # (the buyer's home country); another programme's endpoints answer 404 like ids that exist nowhere.
+        managed = select(cast(BUYER.c.id, Text)).where(BUYER.c.home_country == country)
+        mine.append(ENDPOINTS.c.country == country)
+        mine.append(and_(ENDPOINTS.c.owner_type == BUYER_OWNER, ENDPOINTS.c.owner_id.in_(managed)))
     return and_(live, or_(*mine)) if mine else false()
 
 
@@ -61,6 +62,16 @@ class EndpointRepository(AuditTrail):
             stmt = stmt.with_for_update(key_share=True)
         row = (await self.session.execute(stmt)).mappings().first()
         return _endpoint(row) if row is not None else None
+
+    async def with_secrets_for_update(self) -> list[Endpoint]:
+        """Every endpoint that stores signing secrets (deleted ones too), locked for a re-seal, in id order."""
+        stmt = (
+            select(ENDPOINTS)
+            .where(func.jsonb_array_length(func.coalesce(ENDPOINTS.c.secrets, func.jsonb_build_array())) > 0)
+            .order_by(ENDPOINTS.c.id)
+            .with_for_update(key_share=True)
+        )
+        return [_endpoint(row) for row in (await self.session.execute(stmt)).mappings()]
 
     async def count_live(self, owner_type: str, owner_id: str) -> int:
         """The owner's endpoints not deleted, counted under a transaction lock per owner (two registrations
@@ -89,6 +100,16 @@ class EndpointRepository(AuditTrail):
         rows, cursor = await paginate(self.session, stmt, order, page)
         return [_endpoint(r._mapping) for r in rows], cursor
 
+    async def _home_country_of_owner(self, endpoint_id: uuid.UUID) -> str | None:
+        """The home programme of the buyer owning the endpoint (None for a service client's endpoint)."""
+        stmt = (
+            select(BUYER.c.home_country)
+            .select_from(ENDPOINTS.join(BUYER, ENDPOINTS.c.owner_id == cast(BUYER.c.id, Text)))
+            .where(ENDPOINTS.c.id == endpoint_id, ENDPOINTS.c.owner_type == BUYER_OWNER)
+        )
+        home: str | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return home
+
     async def audit(
         self,
         actor: Principal,
@@ -97,8 +118,10 @@ class EndpointRepository(AuditTrail):
         details: dict[str, Any],
         country: str | None = None,
     ) -> None:
-        """`country`: a service client's endpoint's country; a buyer's endpoint has none (buyers work across
-        countries), so its rows are read by the staff who acted and by admins only."""
+        """`country`: a service client's endpoint's country; a buyer's endpoint has none of its own, so its rows
+        take the buyer's home programme (whose staff may see the endpoint), else the actor's country."""
+        if country is None:
+            country = await self._home_country_of_owner(endpoint_id)
         await self.record(
             actor,
             action=action,

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from partnerships.adapters.audit import AuditTrail
 from partnerships.adapters.tables import ENTITLEMENT, REPORT_ACCESS
-from partnerships.domain.relationships import AccessDecision, Entitlement
+from partnerships.domain.relationships import AccessDecision, Entitlement, Scope
 
 
 class AccessRepository(AuditTrail):
@@ -30,25 +30,43 @@ class AccessRepository(AuditTrail):
         )
         return set(rows.scalars())
 
-    async def published(self, buyer_id: uuid.UUID, factory_id: uuid.UUID) -> dict[int, bool]:
-        """The decision last published per cycle."""
+    async def published(
+        self, buyer_id: uuid.UUID, factory_id: uuid.UUID, scope: Scope = Scope.ASSESSMENT_REPORTS
+    ) -> dict[int, bool]:
+        """The decision last published per cycle for one scope."""
+        column = _DECISION[scope]
         rows = await self.session.execute(
-            select(REPORT_ACCESS.c.cycle, REPORT_ACCESS.c.granted).where(
+            select(REPORT_ACCESS.c.cycle, column.label("granted")).where(
                 REPORT_ACCESS.c.buyer_id == buyer_id, REPORT_ACCESS.c.factory_id == factory_id
             )
         )
         return {r.cycle: r.granted for r in rows}
 
-    async def publish(self, buyer_id: uuid.UUID, factory_id: uuid.UUID, cycle: int, granted: bool,
-                      now: datetime) -> None:  # fmt: skip
+    async def publish(
+        self, buyer_id: uuid.UUID, factory_id: uuid.UUID, cycle: int, granted: bool, now: datetime,
+        scope: Scope = Scope.ASSESSMENT_REPORTS,
+    ) -> None:  # fmt: skip
+        """Record the decision of one scope; the other scope's decision of the cycle stays as it was (closed for a
+        cycle seen for the first time)."""
+        column = _DECISION[scope].name
+        values = {"granted": False, "progress_granted": False, column: granted}
         stmt = insert(REPORT_ACCESS).values(
-            buyer_id=buyer_id, factory_id=factory_id, cycle=cycle, granted=granted, decided_at=now
+            buyer_id=buyer_id, factory_id=factory_id, cycle=cycle, decided_at=now, **values
         )
         await self.session.execute(
             stmt.on_conflict_do_update(
-                index_elements=["buyer_id", "factory_id", "cycle"], set_={"granted": granted, "decided_at": now}
+                index_elements=["buyer_id", "factory_id", "cycle"], set_={column: granted, "decided_at": now}
             )
         )
+
+    async def buyers_granted(self, factory_id: uuid.UUID, cycle: int) -> list[uuid.UUID]:
+        """Buyers whose published decision lets them read the factory's assessment report of `cycle`."""
+        rows = await self.session.execute(
+            select(REPORT_ACCESS.c.buyer_id)
+            .where(REPORT_ACCESS.c.factory_id == factory_id, REPORT_ACCESS.c.cycle == cycle, REPORT_ACCESS.c.granted)
+            .order_by(REPORT_ACCESS.c.buyer_id)
+        )
+        return list(rows.scalars())
 
     async def decisions(self, buyer_id: uuid.UUID, factory_id: uuid.UUID) -> list[AccessDecision]:
         rows = await self.session.execute(
@@ -56,4 +74,16 @@ class AccessRepository(AuditTrail):
             .where(REPORT_ACCESS.c.buyer_id == buyer_id, REPORT_ACCESS.c.factory_id == factory_id)
             .order_by(REPORT_ACCESS.c.cycle)
         )
-        return [AccessDecision(**r) for r in rows.mappings()]
+        return [
+            AccessDecision(
+                buyer_id=r.buyer_id, factory_id=r.factory_id, cycle=r.cycle, granted=bool(r.granted),
+                decided_at=r.decided_at, progress_reports_granted=r.progress_granted,
+            )
+            for r in rows
+        ]  # fmt: skip
+
+
+_DECISION = {
+    Scope.ASSESSMENT_REPORTS: REPORT_ACCESS.c.granted,
+    Scope.PROGRESS_REPORTS: REPORT_ACCESS.c.progress_granted,
+}

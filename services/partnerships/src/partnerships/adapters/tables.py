@@ -19,6 +19,7 @@ FACTORY_REF = sa.Table(
     sa.Column("merged_into", UUID(as_uuid=True)),
     sa.Column("version", sa.Integer),
     sa.Column("updated_at", TZ),
+    sa.Column("province", sa.Text),  # migration 0006: province or industrial zone, from the registry's events
 )
 
 BUYER = sa.Table(
@@ -36,6 +37,7 @@ BUYER = sa.Table(
     sa.Column("created_at", TZ),
     sa.Column("created_by", sa.Text),
     sa.Column("updated_at", TZ),
+    sa.Column("home_country", sa.String(2)),
 )
 
 BUYER_TIER_CHANGE = sa.Table(
@@ -104,6 +106,7 @@ REPORT_ACCESS = sa.Table(
     sa.Column("cycle", sa.Integer, primary_key=True),
     sa.Column("granted", sa.Boolean),
     sa.Column("decided_at", TZ),
+    sa.Column("progress_granted", sa.Boolean, nullable=False, server_default=sa.false()),  # scope progress_reports
 )
 
 WEBHOOK_ENDPOINT = sa.Table(
@@ -173,4 +176,22 @@ ALERT = sa.Table(
     sa.Column("parties", ARRAY(sa.Text)),
     sa.Column("endpoints", sa.Integer),
     sa.Column("raised_at", TZ),
+    sa.Column("industry_alert_id", UUID(as_uuid=True)),  # migration 0006: set on an industry alert's row
+)
+
+INDUSTRY_ALERT = sa.Table(  # migration 0006
+    "industry_alert",
+    _metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("kind", sa.Text),
+    sa.Column("title", sa.Text),
+    sa.Column("body", sa.Text),
+    sa.Column("country", sa.String(2)),
+    sa.Column("factory_ids", ARRAY(UUID(as_uuid=True))),
+    sa.Column("province", sa.Text),
+    sa.Column("buyer_ids", ARRAY(UUID(as_uuid=True))),  # the partners it was sent to
+    sa.Column("endpoints", sa.Integer),
+    sa.Column("rules_version", sa.Integer),  # of data/subscriptions.yaml, which chose the audience
+    sa.Column("issued_by", sa.Text),
+    sa.Column("issued_at", TZ),
 )

@@ -75,6 +75,9 @@ class BuyerOut(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    home_country: str | None = Field(
+        None, description="The programme that manages the brand (its staff change it); null: admins only."
+    )
     tier_history: list[TierChange] | None = None
 
 
@@ -139,15 +142,18 @@ class AccessOut(BaseModel):
     buyer_id: uuid.UUID
     factory_id: uuid.UUID
     cycle: int
-    granted: bool
+    granted: bool = Field(description="The buyer may read the cycle's assessment report (scope assessment_reports).")
     decided_at: datetime
+    progress_reports_granted: bool = Field(
+        description="The buyer may read the cycle's progress reports (scope progress_reports), decided on its own."
+    )
 
 
 class AlertOut(BaseModel):
     id: uuid.UUID
-    kind: str
-    case_id: uuid.UUID
-    factory_id: uuid.UUID
+    kind: str = Field(description="zero_tolerance.case_opened, zero_tolerance.case_updated or industry_alert.")
+    case_id: uuid.UUID | None = Field(description="The zero-tolerance case (null for an industry alert).")
+    factory_id: uuid.UUID | None = Field(description="The case's factory (null for an industry alert).")
     country: str
     category: str
     status: str
@@ -155,3 +161,6 @@ class AlertOut(BaseModel):
     parties: list[str]
     endpoints: int | None = Field(description="Webhook endpoints the alert was sent to (null for a buyer).")
     raised_at: datetime
+    industry_alert_id: uuid.UUID | None = Field(
+        default=None, description="The industry alert (`GET /v1/industry-alerts/{id}`), for kind industry_alert."
+    )

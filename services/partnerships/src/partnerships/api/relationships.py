@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from partnerships.api.relationship_models import (
     AccessOut,
@@ -30,6 +30,7 @@ from servicekit.errors import PROBLEM_RESPONSES
 from servicekit.pagination import Page, PageQuery
 
 router = APIRouter(responses=PROBLEM_RESPONSES)
+AlertKind = Literal["zero_tolerance.case_opened", "zero_tolerance.case_updated", "industry_alert"]
 
 
 def _buyer(buyer: Buyer, history: list[TierChange] | None = None) -> BuyerOut:
@@ -62,7 +63,8 @@ async def get_buyer(buyer_id: uuid.UUID, uow: UnitOfWorkDep, principal: AnyPrinc
 async def update_buyer(
     buyer_id: uuid.UUID, body: BuyerPatch, uow: UnitOfWorkDep, principal: StaffPrincipal
 ) -> BuyerOut:
-    """A tier change is kept in the history and published (`buyer.tier_changed`)."""
+    """Staff of the buyer's home programme (`home_country`) or an admin; other staff 403. A tier change is kept
+    in the history and published (`buyer.tier_changed`)."""
     values = body.model_dump(mode="python", exclude_unset=True)
     return _buyer(*await buyers.update_buyer(uow, principal=principal, buyer_id=buyer_id, values=values))
 
@@ -166,7 +168,13 @@ async def report_access(
 
 @router.get("/v1/alerts", tags=["alerts"], summary="Alerts raised (staff: their country; a buyer: its own)")
 async def list_alerts(
-    uow: UnitOfWorkDep, principal: AnyPrincipal, factory_id: uuid.UUID | None = None
-) -> list[AlertOut]:
-    found = await alerts.list_alerts(uow, principal=principal, factory_id=factory_id)
-    return [AlertOut.model_validate(a, from_attributes=True) for a in found]
+    uow: UnitOfWorkDep,
+    principal: AnyPrincipal,
+    page: PageQuery,
+    factory_id: uuid.UUID | None = None,
+    kind: Annotated[AlertKind | None, Query(description="Only alerts of this kind.")] = None,
+) -> Page[AlertOut]:
+    """Newest first (`sort=raised_at` for oldest first); cursor pages. A page since this release: it was a list
+    of the latest 200 (see the README)."""
+    found, cursor = await alerts.list_alerts(uow, principal=principal, page=page, factory_id=factory_id, kind=kind)
+    return Page[AlertOut](items=[AlertOut.model_validate(a, from_attributes=True) for a in found], next_cursor=cursor)

@@ -17,7 +17,17 @@ from betterwork_contracts.countries import is_country
 from partnerships.domain.webhooks import SUBSCRIBABLE
 from servicekit.edge import StrictInput
 
-EventType = Literal["alert.raised", "*"]
+EventType = Literal[
+    "alert.raised",
+    "assessment.released",
+    "report_access.granted",
+    "report_access.revoked",
+    "progress_report_access.granted",
+    "progress_report_access.revoked",
+    "zero_tolerance.case_updated",
+    "zero_tolerance.case_not_confirmed",
+    "*",
+]
 assert set(EventType.__args__) == set(SUBSCRIBABLE), "EventType must list domain.webhooks.SUBSCRIBABLE"  # type: ignore[attr-defined]
 EndpointStatus = Literal["enabled", "disabled"]
 MessageStatus = Literal["pending", "delivered", "failed", "skipped"]
@@ -27,7 +37,13 @@ class EndpointIn(StrictInput):
     url: str = Field(
         min_length=8, max_length=2000, description="HTTPS URL on a public address (checked, also when resolved)."
     )
-    event_types: list[EventType] = Field(min_length=1, max_length=20, description='Event types, or "*" for all.')
+    event_types: list[EventType] = Field(
+        min_length=1,
+        max_length=20,
+        description='Event types, or "*" for every type the owner may receive. Buyers: alert.raised, '
+        "assessment.released, report_access.granted/revoked, progress_report_access.granted/revoked; service clients: "
+        "alert.raised, zero_tolerance.case_updated, zero_tolerance.case_not_confirmed. Any other is refused (422).",
+    )
     description: str | None = Field(default=None, max_length=500)
     country: str | None = Field(
         default=None, description="Service clients: ISO 3166-1 alpha-2 of the country whose alerts it takes."

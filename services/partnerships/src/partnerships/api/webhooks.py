@@ -1,8 +1,9 @@
 """Webhook endpoints and their delivery log over HTTP.
 
 Buyers manage their organisation's endpoints, service clients (SLCP integrations, a labour inspectorate's
-system) their own; staff see buyers' endpoints and their country's service endpoints, admins all. An
-endpoint the caller may not see answers 404, as if it did not exist.
+system) their own; staff see their country's service endpoints and those of the buyers their programme
+manages (the buyer's `home_country`), admins all. An endpoint the caller may not see answers 404, as if it did
+not exist (deleting another programme's endpoint too).
 """
 
 from __future__ import annotations

@@ -10,12 +10,18 @@ from typing import Any
 ALERT_EVENT_TYPE = "alert.raised"  # the webhook event type
 
 
+ZERO_TOLERANCE_OPENED, ZERO_TOLERANCE_UPDATED = "zero_tolerance.case_opened", "zero_tolerance.case_updated"
+INDUSTRY_ALERT = "industry_alert"  # an industry alert staff issued (`industry_alert_id` names it)
+
+
 @dataclass(frozen=True)
 class Alert:
+    """One alert raised: to the buyers (and, for a case, the protocol parties) it names."""
+
     id: uuid.UUID
-    kind: str  # zero_tolerance.case_opened or zero_tolerance.case_updated
-    case_id: uuid.UUID
-    factory_id: uuid.UUID
+    kind: str  # zero_tolerance.case_opened, zero_tolerance.case_updated, industry_alert
+    case_id: uuid.UUID | None  # a zero-tolerance case's alert
+    factory_id: uuid.UUID | None  # the case's factory; none for an industry alert (it may concern many)
     country: str
     category: str
     status: str
@@ -23,6 +29,7 @@ class Alert:
     parties: list[str]
     endpoints: int | None  # webhook endpoints it was sent to (None: not shown to this reader)
     raised_at: datetime
+    industry_alert_id: uuid.UUID | None = None
 
     def as_seen_by_buyer(self, buyer_id: uuid.UUID) -> Alert:
         """What one alerted buyer may read: itself among those told, never the other buyers (who buys from
@@ -34,8 +41,8 @@ class Alert:
         return {
             "alert_id": str(self.id),
             "kind": self.kind,
-            "case_id": str(self.case_id),
-            "factory_id": str(self.factory_id),
+            "case_id": str(self.case_id) if self.case_id else None,
+            "factory_id": str(self.factory_id) if self.factory_id else None,
             "country": self.country,
             "category": self.category,
             "status": self.status,

@@ -1,7 +1,8 @@
 """Buyers, sourcing links, consent and the access decision (DOMAIN.md section 4). Pure: no I/O.
 
 A buyer sees a factory's reporting cycle only with a current consent from the factory (scope
-`assessment_reports`) and an entitlement to that cycle (paid, credited, or granted by staff). Revoking
+`assessment_reports` for the assessment report, `progress_reports` for the progress reports) and an entitlement
+to that cycle (paid, credited, or granted by staff); each scope is decided and published on its own. Revoking
 or letting a consent expire closes every cycle at once.
 """
 
@@ -84,9 +85,12 @@ def check_consent(scopes: Iterable[Scope], expires_at: datetime | None, now: dat
         raise RuleError("a consent cannot expire in the past")
 
 
-def may_read_reports(consents: Iterable[ConsentState], entitled: bool, now: datetime) -> bool:
-    """The access decision: a current consent covering assessment reports, and an entitlement to the cycle."""
-    return entitled and any(c.allows(Scope.ASSESSMENT_REPORTS, now) for c in consents)
+def may_read_reports(
+    consents: Iterable[ConsentState], entitled: bool, now: datetime, scope: Scope = Scope.ASSESSMENT_REPORTS
+) -> bool:
+    """The access decision for one kind of report (assessment reports or progress reports): a current consent
+    covering that scope, and an entitlement to the cycle. A consent to one kind never opens the other."""
+    return entitled and any(c.allows(scope, now) for c in consents)
 
 
 def wants_alerts(linked: bool, consents: Iterable[ConsentState], now: datetime) -> bool:
@@ -135,6 +139,9 @@ class Buyer:
     created_at: datetime
     created_by: str
     updated_at: datetime
+    # The country programme that registered the brand and manages it (agreement, contacts, tier): a brand is
+    # served by every programme, but one keeps its record. None: registered by an admin, managed by admins.
+    home_country: str | None = None
 
 
 BUYER_FIELDS = ("name", "agreement_signed_on", "agreement_commitments", "agreement_review_date", "contacts")
@@ -267,12 +274,18 @@ class AccessDecision:
     cycle: int
     granted: bool
     decided_at: datetime
+    progress_reports_granted: bool = False
 
 
 def changed_decisions(
-    consents: Iterable[ConsentState], entitled: set[int], published: Mapping[int, bool], now: datetime
+    consents: Iterable[ConsentState],
+    entitled: set[int],
+    published: Mapping[int, bool],
+    now: datetime,
+    scope: Scope = Scope.ASSESSMENT_REPORTS,
 ) -> list[tuple[int, bool]]:
-    """(cycle, decision) for every cycle whose decision differs from the one last published."""
+    """(cycle, decision) for every cycle whose decision for `scope` differs from the one last published."""
     states = list(consents)
-    decided = ((cycle, may_read_reports(states, cycle in entitled, now)) for cycle in sorted(entitled | set(published)))
+    cycles = sorted(entitled | set(published))
+    decided = ((cycle, may_read_reports(states, cycle in entitled, now, scope)) for cycle in cycles)
     return [(cycle, decision) for cycle, decision in decided if published.get(cycle, False) != decision]

@@ -30,13 +30,32 @@ from urllib.parse import urlsplit
 
 # ---- what can be subscribed to ---------------------------------------------------------------------------------
 
-EVENT_TYPES: tuple[str, ...] = ("alert.raised",)  # the event types this service sends to endpoints
+# Every event type this service sends to endpoints, and which owners (`buyer`, `service`) may ever receive it.
+# Each is filtered by authorization when it is queued (see README, "Webhooks"): an alert goes to the buyers alerted
+# and the protocol parties named; a release only to buyers whose report access for that factory and cycle is
+# granted; an access change only to the buyer concerned; a case update only to the protocol parties of the case.
+EVENT_AUDIENCES: dict[str, frozenset[str]] = {
+    "alert.raised": frozenset({"buyer", "service"}),
+    "assessment.released": frozenset({"buyer"}),
+    "report_access.granted": frozenset({"buyer"}),
+    "report_access.revoked": frozenset({"buyer"}),
+    "progress_report_access.granted": frozenset({"buyer"}),
+    "progress_report_access.revoked": frozenset({"buyer"}),
+    "zero_tolerance.case_updated": frozenset({"service"}),
+    "zero_tolerance.case_not_confirmed": frozenset({"service"}),
+}
+EVENT_TYPES: tuple[str, ...] = tuple(EVENT_AUDIENCES)  # the event types this service sends to endpoints
 ANY_EVENT = "*"
 SUBSCRIBABLE: tuple[str, ...] = (*EVENT_TYPES, ANY_EVENT)  # what an endpoint's `event_types` may hold
 
 
 def subscribes(event_types: Iterable[str], event_type: str) -> bool:
     return any(t in (event_type, ANY_EVENT) for t in event_types)
+
+
+def never_received(event_types: Iterable[str], owner_type: str) -> list[str]:
+    """The types among `event_types` an owner of `owner_type` can never be sent (`*` means those it can)."""
+    return sorted({t for t in event_types if t != ANY_EVENT and owner_type not in EVENT_AUDIENCES.get(t, ())})
 
 
 # ---- secrets ---------------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ class BuyerStore(Protocol):
         entity_id: object,
         reason: str | None = None,
         details: dict[str, Any] | None = None,
+        country: str | None = None,
     ) -> None: ...
 
 
@@ -65,6 +66,7 @@ async def register_buyer(
         created_at=now,
         created_by=principal.subject,
         updated_at=now,
+        home_country=principal.staff_country,
     )
     await store.add(buyer)
     await store.add_tier_change(buyer.id, TierChange(None, buyer.tier, now, principal.subject, "registered"))
@@ -111,6 +113,14 @@ async def list_buyers(
     return await BuyerRepository(uow.session).page(page, only=own, tier=tier)
 
 
+def check_home_programme(principal: Principal, buyer: Buyer) -> None:
+    """Only staff of the programme that manages the buyer (and admins) change it."""
+    if principal.is_admin or (buyer.home_country is not None and principal.staff_country == buyer.home_country):
+        return
+    managed_by = f"staff of {buyer.home_country}, the programme that registered it" if buyer.home_country else "admins"
+    raise Forbidden(f"Buyer {buyer.id} is managed by {managed_by}.")
+
+
 async def update_buyer(
     uow: UnitOfWork,
     *,
@@ -119,15 +129,19 @@ async def update_buyer(
     values: Mapping[str, Any],
     buyers: BuyerStore | None = None,
 ) -> tuple[Buyer, list[TierChange]]:
-    """Change agreement, contacts or tier (staff only); a tier change is kept in the history and published.
+    """Change agreement, contacts or tier (staff of the buyer's home programme, or an admin); a tier change is
+    kept in the history and published.
 
-    The buyer's row is locked while it changes, so two changes at once are made one after the other.
+    Every programme's staff see every brand, but one programme keeps its record (the one that registered it),
+    so two programmes never overwrite each other's agreement or tier: other staff are refused (403, since they
+    may read it). The buyer's row is locked while it changes, so two changes at once are made one after the other.
     """
     check_staff(principal)
     store = _store(uow, buyers)
     buyer = await store.load(buyer_id, for_update=True)
     if buyer is None:
         raise NotFound(f"No buyer {buyer_id}.")
+    check_home_programme(principal, buyer)
     now = datetime.now(UTC)
     try:
         changed, tier_change, fields = change_buyer(buyer, values, subject=principal.subject, now=now)
@@ -149,7 +163,7 @@ async def update_buyer(
         await store.save(changed)
         await store.record(
             principal, action="buyer.updated", entity_type="buyer", entity_id=buyer_id,
-            reason=values.get("tier_reason"), details={"changed": fields},
+            reason=values.get("tier_reason"), details={"changed": fields}, country=buyer.home_country,
         )  # fmt: skip
     await uow.commit()
     return changed, await store.tier_history(buyer_id)

@@ -10,7 +10,7 @@ from partnerships.adapters.buyers import BuyerRepository
 from partnerships.adapters.consents import ConsentRepository
 from partnerships.domain import relationships as rules
 from partnerships.domain.relationships import Consent, RuleError, Scope
-from partnerships.service.factories import country_of, known_factory
+from partnerships.service.factories import check_not_merged, country_of, known_factory
 from partnerships.service.report_access import recompute_access
 from servicekit.auth import Principal, Role
 from servicekit.database import UnitOfWork
@@ -39,6 +39,7 @@ async def grant_consent(
 ) -> Consent:
     found = await known_factory(uow, factory_id)
     _check_side(principal, factory_id, found.country)
+    check_not_merged(found)
     if not await BuyerRepository(uow.session).exists(buyer_id):
         raise NotFound(f"No buyer {buyer_id}.")
     now = datetime.now(UTC)

@@ -2,7 +2,8 @@
 redeliver a message by hand.
 
 Buyers manage their organisation's endpoints, service clients (SLCP integrations, a labour inspectorate's
-system) their own; staff see buyers' endpoints and their country's service endpoints, admins all. An endpoint
+system) their own; staff see the endpoints of their country's service clients and of the buyers their
+programme manages (the buyer's home country), admins all. An endpoint
 the caller may not see answers 404, as if it did not exist. Endpoints are never hard-deleted: deleting one
 erases its secrets and hides it, and keeps its delivery log, which an auditor reads when a subscriber says it
 was never told.
@@ -28,7 +29,7 @@ from partnerships.service.attempts import record_attempts
 from partnerships.settings import PartnershipsSettings
 from servicekit.auth import Principal, Role
 from servicekit.database import Database, UnitOfWork
-from servicekit.errors import Conflict, Forbidden, NotFound, Problem
+from servicekit.errors import Conflict, Forbidden, NotFound, Problem, Unprocessable
 from servicekit.pagination import PageParams
 
 
@@ -52,6 +53,22 @@ async def checked_url(url: str, settings: PartnershipsSettings, resolver: Resolv
             str(exc), title="Webhook URL refused", errors=[{"pointer": "#/body/url", "detail": str(exc)}]
         ) from exc
     return url.strip()
+
+
+def check_receivable(event_types: Sequence[str], owner_type: str) -> None:
+    """422 naming each event type an owner of this kind can never be sent (a buyer is never a protocol party, a
+    service client never a buyer with report access), so nobody subscribes to silence."""
+    refused = rules.never_received(event_types, owner_type)
+    if refused:
+        who = "a buyer" if owner_type == BUYER_OWNER else "a service client"
+        raise Unprocessable(
+            f"{', '.join(refused)}: never sent to {who}'s endpoint.",
+            title="Event type not receivable",
+            errors=[
+                {"pointer": "#/body/event_types", "detail": f"{event_type} is never sent to {who}'s endpoint"}
+                for event_type in refused
+            ],
+        )
 
 
 def _owns(principal: Principal, endpoint: Endpoint) -> bool:
@@ -122,6 +139,7 @@ async def register_endpoint(
 ) -> tuple[Endpoint, str]:
     """A buyer's endpoint, or a service client's; returns it and its signing secret, shown this once only."""
     owner_type, owner_id, country = _owner(principal, country, party)
+    check_receivable(event_types, owner_type)
     url = await checked_url(url, settings, resolver)
     endpoints = EndpointRepository(uow.session)
     held = await endpoints.count_live(owner_type, owner_id)  # counted under a lock per owner
@@ -177,6 +195,7 @@ async def update_endpoint(
     if "url" in changes:
         changed = replace(changed, url=await checked_url(changes["url"], settings, resolver))
     if "event_types" in changes:
+        check_receivable(changes["event_types"], endpoint.owner_type)
         changed = replace(changed, event_types=sorted(set(changes["event_types"])))
     if "description" in changes:
         changed = replace(changed, description=changes["description"])

@@ -8,7 +8,7 @@ from partnerships.adapters import factory_refs
 from partnerships.domain.relationships import FactoryRef
 from servicekit.auth import Principal, Role
 from servicekit.database import UnitOfWork
-from servicekit.errors import NotFound
+from servicekit.errors import NotFound, merged_factory
 
 
 async def factory(uow: UnitOfWork, factory_id: uuid.UUID) -> FactoryRef | None:
@@ -19,6 +19,26 @@ async def known_factory(uow: UnitOfWork, factory_id: uuid.UUID) -> FactoryRef:
     found = await factory(uow, factory_id)
     if found is None:
         raise NotFound(f"No factory {factory_id}.")
+    return found
+
+
+async def live_factory_id(uow: UnitOfWork, factory_id: uuid.UUID) -> uuid.UUID:
+    """The id a factory lives on as: its survivor's after a merge (followed through chains of merges), so an
+    event still naming a retired id (a case, a purchase in flight) reaches the buyers of the survivor."""
+    seen = {factory_id}
+    found = await factory(uow, factory_id)
+    while found is not None and found.merged_into is not None and found.merged_into not in seen:
+        seen.add(found.merged_into)
+        factory_id = found.merged_into
+        found = await factory(uow, factory_id)
+    return factory_id
+
+
+def check_not_merged(found: FactoryRef) -> FactoryRef:
+    """A new link, consent or entitlement names the live factory: a retired (merged) id is refused with 409 and
+    the survivor's id (`survivor_id`), once the caller is known to be allowed to see it."""
+    if found.merged_into is not None:
+        raise merged_factory(found.factory_id, found.merged_into)
     return found
 
 

@@ -10,7 +10,7 @@ from partnerships.adapters.buyers import BuyerRepository
 from partnerships.adapters.links import LinkRepository
 from partnerships.domain import relationships as rules
 from partnerships.domain.relationships import RuleError, Side, SourcingLink
-from partnerships.service.factories import country_of, visible_factory
+from partnerships.service.factories import check_not_merged, country_of, visible_factory
 from servicekit.auth import Principal, Role
 from servicekit.database import UnitOfWork
 from servicekit.errors import Conflict, NotFound
@@ -48,6 +48,7 @@ async def declare_link(
     """A link declared by the buyer or the factory; staff's own are confirmed at once. One open link per pair."""
     found = await visible_factory(uow, principal, factory_id)
     side = _side(principal, buyer_id, factory_id, found.country)
+    check_not_merged(found)
     if not await BuyerRepository(uow.session).exists(buyer_id):
         raise NotFound(f"No buyer {buyer_id}.")
     links = LinkRepository(uow.session)

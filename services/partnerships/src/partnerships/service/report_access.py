@@ -1,8 +1,9 @@
 """Entitlements and the access decision they add up to with consent.
 
 Every change that can open or close a buyer's view of a factory ends in `recompute_access`, which compares the
-decision with the one last published and publishes `report_access.granted` or `report_access.revoked` for each
-cycle that changed, in the same transaction.
+decision with the one last published and publishes `report_access.granted` or `report_access.revoked` (scope
+`assessment_reports`) and `progress_report_access.granted` or `.revoked` (scope `progress_reports`) for each cycle
+whose decision changed, in the same transaction, with a webhook of the same name to the buyer concerned.
 """
 
 from __future__ import annotations
@@ -10,12 +11,19 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from betterwork_contracts.events.partnerships import ReportAccessGranted, ReportAccessRevoked
+from betterwork_contracts.base import IntegrationEvent
+from betterwork_contracts.events.partnerships import (
+    ProgressReportAccessGranted,
+    ProgressReportAccessRevoked,
+    ReportAccessGranted,
+    ReportAccessRevoked,
+)
+from partnerships.adapters import delivery_queue
 from partnerships.adapters.buyers import BuyerRepository
 from partnerships.adapters.consents import ConsentRepository
 from partnerships.adapters.report_access import AccessRepository
-from partnerships.domain.relationships import AccessDecision, Entitlement, changed_decisions
-from partnerships.service.factories import factory
+from partnerships.domain.relationships import AccessDecision, Entitlement, Scope, changed_decisions
+from partnerships.service.factories import check_not_merged, factory
 from servicekit.auth import Principal, Role, check_staff
 from servicekit.database import UnitOfWork
 from servicekit.errors import Conflict, NotFound
@@ -26,11 +34,35 @@ async def recompute_access(uow: UnitOfWork, *, buyer_id: uuid.UUID, factory_id: 
     access = AccessRepository(uow.session)
     consents = await ConsentRepository(uow.session).states_between(buyer_id, factory_id)
     entitled = await access.entitled_cycles(buyer_id, factory_id)
-    published = await access.published(buyer_id, factory_id)
-    for cycle, decision in changed_decisions(consents, entitled, published, now):
-        await access.publish(buyer_id, factory_id, cycle, decision, now)
-        event_type = ReportAccessGranted if decision else ReportAccessRevoked
-        uow.emit(event_type(factory_id=factory_id, buyer_id=buyer_id, cycle=cycle, decided_at=now))
+    for scope, (opened, closed) in _EVENTS.items():
+        published = await access.published(buyer_id, factory_id, scope)
+        for cycle, decision in changed_decisions(consents, entitled, published, now, scope):
+            await access.publish(buyer_id, factory_id, cycle, decision, now, scope)
+            event_type = opened if decision else closed
+            event = event_type(factory_id=factory_id, buyer_id=buyer_id, cycle=cycle, decided_at=now)
+            uow.emit(event)
+            # the buyer concerned, and nobody else, is told by webhook too (`report_access.granted`, ...)
+            await delivery_queue.enqueue(
+                uow.session,
+                event_type=webhook_type(event_type),
+                data=event.model_dump(mode="json"),
+                buyer_ids=[buyer_id],
+            )
+
+
+def webhook_type(event_type: type[IntegrationEvent]) -> str:
+    """The webhook event type of one of our events: `report_access.granted` for
+    `org.betterwork.partnerships.report_access.granted.v1`."""
+    name: str = event_type.type
+    return name.removeprefix("org.betterwork.partnerships.").rsplit(".v", 1)[0]
+
+
+# Each kind of report is decided on its own: a consent to assessment reports never opens progress reports.
+_EVENTS: dict[Scope, tuple[type[ReportAccessGranted | ProgressReportAccessGranted],
+                           type[ReportAccessRevoked | ProgressReportAccessRevoked]]] = {
+    Scope.ASSESSMENT_REPORTS: (ReportAccessGranted, ReportAccessRevoked),
+    Scope.PROGRESS_REPORTS: (ProgressReportAccessGranted, ProgressReportAccessRevoked),
+}  # fmt: skip
 
 
 async def add_entitlement(
@@ -60,6 +92,7 @@ async def grant_entitlement(
     found = await factory(uow, factory_id)
     if found is None or not (principal.is_admin or principal.staff_country == found.country):
         raise NotFound(f"No factory {factory_id}.")
+    check_not_merged(found)
     if not await BuyerRepository(uow.session).exists(buyer_id):
         raise NotFound(f"No buyer {buyer_id}.")
     entitlement = await add_entitlement(

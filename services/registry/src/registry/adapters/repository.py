@@ -6,16 +6,20 @@ whole, which keeps the hot paths (GET by id, register) to a handful of round tri
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, text, update
+from sqlalchemy import TextClause, delete, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters.tables import (
     FACTORY,
+    GROUPS,
     SCHEMA,
     FactoryKeyRow,
     FactoryNameRow,
@@ -27,7 +31,8 @@ from registry.adapters.tables import (
 )
 from registry.domain.enrolment import StatusChange, SuspensionReason
 from registry.domain.factory import EXTERNAL_ID_FIELDS, Factory
-from registry.domain.matching import Candidate, normalise_name, search_keys
+from registry.domain.groups import GroupMembership, ManufacturingGroup, group_key
+from registry.domain.matching import Candidate, Profile, normalise_name, search_keys
 from servicekit.audit import record_audit
 from servicekit.auth import Principal
 from servicekit.database import Database
@@ -56,19 +61,43 @@ async def read(database: Database, factory_id: uuid.UUID) -> Factory | None:
 
 
 async def insert_factories(session: AsyncSession, factories: Sequence[Factory]) -> None:
-    """New records and their name keys (one statement each, whatever the count)."""
+    """New records, their cleaned names and their search keys: one statement, one round trip, whatever the count
+    (a registration is mostly round trips to Postgres once its candidates are no longer cleaned per request)."""
     if not factories:
         return
-    await session.execute(insert(FACTORY), [factory_values(f) for f in factories])
-    await _insert_rows(
-        session,
-        NAMES,
-        [{"factory_id": f.id, "name_key": k, "country": f.country} for f in factories for k in name_keys(f)],
+    await ensure_groups(session, factories)
+    rows = [factory_values(f) for f in factories]
+    names = [(f.id, k, f.country) for f in factories for k in name_keys(f)]
+    keys = [(f.id, k, f.country) for f in factories for k in blocking_keys_of(f)]
+    await session.execute(
+        _filing(tuple(rows[0])),
+        {
+            "factories": json.dumps(rows, default=str),
+            "name_ids": [n[0] for n in names],
+            "names": [n[1] for n in names],
+            "name_countries": [n[2] for n in names],
+            "key_ids": [k[0] for k in keys],
+            "keys": [k[1] for k in keys],
+            "key_countries": [k[2] for k in keys],
+        },
     )
-    await _insert_rows(  # filed for candidate search (before, only a change of names filed them)
-        session,
-        KEYS,
-        [{"factory_id": f.id, "key": k, "country": f.country} for f in factories for k in blocking_keys_of(f)],
+
+
+@lru_cache(maxsize=4)
+def _filing(columns: tuple[str, ...]) -> TextClause:
+    """Insert factories (given as one JSON array of rows: `factory_values`), their names and keys at once; the
+    foreign keys of names and keys are checked at the end of the statement, when the factories are there."""
+    listed = ", ".join(FACTORY.c[c].name for c in columns)
+    return text(
+        f"""WITH new_factory AS (
+              INSERT INTO registry.factory ({listed})
+              SELECT {listed}
+              FROM jsonb_populate_recordset(NULL::registry.factory, CAST(CAST(:factories AS text) AS jsonb))),
+            new_name AS (
+              INSERT INTO registry.factory_name (factory_id, name_key, country)
+              SELECT * FROM unnest(CAST(:name_ids AS uuid[]), CAST(:names AS text[]), CAST(:name_countries AS text[])))
+            INSERT INTO registry.factory_key (factory_id, key, country)
+            SELECT * FROM unnest(CAST(:key_ids AS uuid[]), CAST(:keys AS text[]), CAST(:key_countries AS text[]))"""
     )
 
 
@@ -82,6 +111,7 @@ async def save(session: AsyncSession, factory: Factory, *, names_changed: bool) 
     """Write a changed record back; its name keys too when names changed."""
     values = factory_values(factory)
     del values["id"]
+    await ensure_groups(session, [factory])
     await session.execute(update(FACTORY).where(FACTORY.c.id == factory.id).values(**values))
     if names_changed:
         await session.execute(delete(NAMES).where(NAMES.c.factory_id == factory.id))
@@ -164,7 +194,7 @@ _CANDIDATES = text(
        ranked AS (
          SELECT factory_id, sum(weight) AS weight FROM hits
          GROUP BY factory_id ORDER BY weight DESC, factory_id LIMIT :limit)
-       SELECT f.id, f.name, f.address, f.country, f.local_name, f.aliases
+       SELECT f.id, f.name, f.address, f.country, f.local_name, f.aliases, f.match_profile
        FROM ranked JOIN registry.factory f ON f.id = ranked.factory_id
        WHERE f.merged_into IS NULL
        ORDER BY ranked.weight DESC, f.id"""
@@ -193,9 +223,15 @@ async def candidates(
             address=row["address"],
             country=row["country"],
             aliases=tuple(n for n in (row["local_name"], *(row["aliases"] or ())) if n),
+            profile=Profile.from_json(_json(row["match_profile"])),  # stored: no name is cleaned again here
         )
         for row in rows
     ]
+
+
+def _json(value: Any) -> Any:
+    """A JSONB value of a text() statement, which the driver may hand over still as text."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def candidate_of(factory: Factory) -> Candidate:
@@ -251,6 +287,7 @@ class FactoryFilters:
     sector: str | None = None
     status: str | None = None
     group: str | None = None
+    group_id: uuid.UUID | None = None
     external_id: str | None = None
     q: str | None = None
     include_merged: bool = False
@@ -280,6 +317,8 @@ async def search(
         conditions.append(FACTORY.c.status == filters.status)
     if filters.group:
         conditions.append(FACTORY.c.group_name.ilike(filters.group))
+    if filters.group_id:
+        conditions.append(FACTORY.c.group_id == filters.group_id)
     if filters.external_id:
         value = filters.external_id.strip()
         ids = [FACTORY.c[f] == value for f in EXTERNAL_ID_FIELDS]
@@ -351,3 +390,93 @@ async def last_suspension_reason(session: AsyncSession, factory_id: uuid.UUID) -
         )
     ).scalar()
     return SuspensionReason(reason) if reason else None
+
+
+# ---- manufacturing groups ------------------------------------------------------------------------------------
+
+
+async def ensure_groups(session: AsyncSession, factories: Sequence[Factory]) -> None:
+    """The group row of every group the factories name, created on first mention (a name given in a registration,
+    a patch, a merge or a list upload). Its id is derived from its folded name, so two writers naming one new
+    group at once create one group: the second insert finds it there."""
+    rows = {
+        f.group_id: {"id": f.group_id, "name": f.group_name, "key": group_key(f.group_name), "created_at": f.updated_at}
+        for f in factories
+        if f.group_id is not None and f.group_name
+    }
+    if rows:
+        stmt = pg_insert(GROUPS).values(list(rows.values())).on_conflict_do_nothing()
+        await session.execute(stmt)
+
+
+def _group_of(row: Any) -> ManufacturingGroup:
+    return ManufacturingGroup(id=row["id"], name=row["name"], key=row["key"], created_at=row["created_at"])
+
+
+async def group_by_id(session: AsyncSession, group_id: uuid.UUID) -> ManufacturingGroup | None:
+    row = (await session.execute(select(GROUPS).where(GROUPS.c.id == group_id))).mappings().first()
+    return _group_of(row) if row is not None else None
+
+
+async def group_by_key(session: AsyncSession, key: str) -> ManufacturingGroup | None:
+    row = (await session.execute(select(GROUPS).where(GROUPS.c.key == key))).mappings().first()
+    return _group_of(row) if row is not None else None
+
+
+async def insert_group(session: AsyncSession, group: ManufacturingGroup) -> bool:
+    """A new group; False when one with its key (or id) is there already."""
+    stmt = (
+        pg_insert(GROUPS)
+        .values(id=group.id, name=group.name, key=group.key, created_at=group.created_at)
+        .on_conflict_do_nothing()
+        .returning(GROUPS.c.id)
+    )
+    return (await session.execute(stmt)).scalar() is not None
+
+
+_GROUP_SORTS = {"name": (GROUPS.c.name, GROUPS.c.id), "created_at": (GROUPS.c.created_at, GROUPS.c.id)}
+
+
+async def search_groups(
+    session: AsyncSession, *, q: str | None, page: PageParams
+) -> tuple[list[ManufacturingGroup], str | None]:
+    """One page of groups, by name unless sorted otherwise; `q` is text in the folded name."""
+    order: SortOrder = resolve_sort(page.sort, _GROUP_SORTS, "name")
+    conditions = []
+    if q:
+        needle = " ".join(q.casefold().split())
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(GROUPS.c.key.like(f"%{escaped}%"))
+    rows, cursor = await paginate(session, select(GROUPS).where(*conditions), order, page)
+    return [_group_of(row._mapping) for row in rows], cursor
+
+
+async def group_memberships(session: AsyncSession, groups: Sequence[ManufacturingGroup]) -> list[GroupMembership]:
+    """How many factories each group counts: live (not merged) records by country, exited ones apart."""
+    if not groups:
+        return []
+    stmt = (
+        select(
+            FACTORY.c.group_id,
+            FACTORY.c.country,
+            func.count().filter(FACTORY.c.status != "exited").label("members"),
+            func.count().filter(FACTORY.c.status == "exited").label("exited"),
+        )
+        .where(FACTORY.c.group_id.in_([g.id for g in groups]), FACTORY.c.merged_into.is_(None))
+        .group_by(FACTORY.c.group_id, FACTORY.c.country)
+    )
+    by_group: dict[uuid.UUID, dict[str, tuple[int, int]]] = {}
+    for row in (await session.execute(stmt)).mappings():
+        by_group.setdefault(row["group_id"], {})[row["country"]] = (int(row["members"]), int(row["exited"]))
+    result = []
+    for group in groups:
+        counts = by_group.get(group.id, {})
+        result.append(
+            GroupMembership(
+                group=group,
+                member_count=sum(m for m, _ in counts.values()),
+                members_by_country={country: m for country, (m, _) in sorted(counts.items()) if m},
+                exited_count=sum(e for _, e in counts.values()),
+            )
+        )
+    return result

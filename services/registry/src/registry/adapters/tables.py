@@ -11,9 +11,9 @@ from sqlalchemy import ARRAY, Column, Date, DateTime, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from registry.domain.enrolment import JoinedVia, Status
-from registry.domain.factory import Contact, Factory, FactoryType, Ownership, Sector
-from registry.domain.matching import normalise_address, normalise_name, search_keys
+from registry.domain.enrolment import EnrolmentPeriod, JoinedVia, Status
+from registry.domain.factory import Contact, Factory, FactoryType, Ownership, ProductionStage, Sector
+from registry.domain.matching import Profile, normalise_address, normalise_name, profile, search_keys
 
 SCHEMA = "registry"
 
@@ -45,12 +45,15 @@ class FactoryRow(SQLModel, table=True):
     sector: str | None = None
     factory_type: str | None = None
     group_name: str | None = None
+    group_id: uuid.UUID | None = Field(default=None, foreign_key="registry.manufacturing_group.id")
+    production_stages: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False))
     ownership: str | None = None
     investor_country: str | None = None
     workers_total: int | None = None
     workers_women: int | None = None
     workers_men: int | None = None
     workers_migrants: int | None = None
+    workers_nationalities: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     union_present: bool | None = None
     committee_present: bool | None = None
     os_id: str | None = None
@@ -64,8 +67,11 @@ class FactoryRow(SQLModel, table=True):
     start_date: date | None = Field(default=None, sa_column=Column(Date))
     merged_into: uuid.UUID | None = None
     former_external_ids: list[list[str]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    enrolment_periods: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     search_text: str = ""
     address_key: str = ""
+    # what matching compares of this factory (`matching.Profile`), worked out when it is written, not per submission
+    match_profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
 
 
 FACTORY = FactoryRow.__table__  # type: ignore[attr-defined]
@@ -89,12 +95,24 @@ def factory_values(factory: Factory) -> dict[str, Any]:
             value = [list(pair) for pair in value]
         elif key == "aliases":
             value = list(value)
+        elif key == "production_stages":
+            value = [stage.value for stage in value]
+        elif key == "workers_nationalities":
+            value = dict(value)
+        elif key == "enrolment_periods":
+            value = [period_value(p) for p in value]
         elif hasattr(value, "value") and not isinstance(value, uuid.UUID):
             value = value.value
         values[key] = value
     values["search_text"] = search_text_of(factory)
     values["address_key"] = normalise_address(factory.address)
+    values["match_profile"] = profile_of(factory).as_json()
     return values
+
+
+def profile_of(factory: Factory) -> Profile:
+    """The matching profile of a record: its names (legal, local, aliases) and address, cleaned and split."""
+    return profile(factory.name, (n for n in (factory.local_name, *factory.aliases) if n), factory.address)
 
 
 def factory_from_row(row: Any) -> Factory:
@@ -110,12 +128,54 @@ def factory_from_row(row: Any) -> Factory:
         ownership=Ownership(data["ownership"]) if data["ownership"] else None,
         status=Status(data["status"]),
         joined_via=JoinedVia(data["joined_via"]),
+        production_stages=tuple(ProductionStage(s) for s in data["production_stages"] or ()),
+        workers_nationalities=tuple(sorted((data["workers_nationalities"] or {}).items())),
+        enrolment_periods=tuple(period_of_value(p) for p in data["enrolment_periods"] or ()),
     )
 
 
 _CONVERTED = frozenset(
-    {"aliases", "contacts", "former_external_ids", "sector", "factory_type", "ownership", "status", "joined_via"}
+    {
+        "aliases",
+        "contacts",
+        "former_external_ids",
+        "sector",
+        "factory_type",
+        "ownership",
+        "status",
+        "joined_via",
+        "production_stages",
+        "workers_nationalities",
+        "enrolment_periods",
+    }
 )
+
+
+def period_value(period: EnrolmentPeriod) -> dict[str, Any]:
+    """An enrolment period as JSON (dates and times in ISO 8601)."""
+    return {
+        "number": period.number,
+        "service_package": period.service_package,
+        "start_date": period.start_date.isoformat(),
+        "enrolled_at": period.enrolled_at.isoformat(),
+        "enrolled_by": period.enrolled_by,
+        "ended_at": period.ended_at.isoformat() if period.ended_at else None,
+        "ended_by": period.ended_by,
+        "end_reason": period.end_reason,
+    }
+
+
+def period_of_value(value: dict[str, Any]) -> EnrolmentPeriod:
+    return EnrolmentPeriod(
+        number=value["number"],
+        service_package=value["service_package"],
+        start_date=date.fromisoformat(value["start_date"]),
+        enrolled_at=datetime.fromisoformat(value["enrolled_at"]),
+        enrolled_by=value["enrolled_by"],
+        ended_at=datetime.fromisoformat(value["ended_at"]) if value.get("ended_at") else None,
+        ended_by=value.get("ended_by"),
+        end_reason=value.get("end_reason"),
+    )
 
 
 def name_keys(factory: Factory) -> list[str]:
@@ -144,6 +204,18 @@ class FactoryKeyRow(SQLModel, table=True):
 def blocking_keys_of(factory: Factory) -> list[str]:
     """Every key the factory is filed under for candidate search: those of each of its names, and its address's."""
     return sorted({key for name in factory.names for key in search_keys(name, factory.address)})
+
+
+class ManufacturingGroupRow(SQLModel, table=True):
+    """A manufacturing group; its id is derived from `key`, its folded name (domain/groups.py)."""
+
+    __tablename__ = "manufacturing_group"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(primary_key=True)
+    name: str
+    key: str = Field(unique=True)
+    created_at: datetime = _tz()
 
 
 class StatusChangeRow(SQLModel, table=True):
@@ -241,6 +313,7 @@ class ImportRowRow(SQLModel, table=True):
     reason: str | None = None
 
 
+GROUPS = ManufacturingGroupRow.__table__  # type: ignore[attr-defined]
 REVIEWS = MatchReviewRow.__table__  # type: ignore[attr-defined]
 PROPOSALS = ChangeProposalRow.__table__  # type: ignore[attr-defined]
 IMPORT_JOBS = ImportJobRow.__table__  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from registry.api.schemas import (
     FactoryCreate,
     FactoryFull,
     FactoryPatch,
+    MatchNote,
     MergeIn,
     RegistrationResult,
     StatusChangeIn,
@@ -71,6 +72,7 @@ async def create_factory(
 
     A strong match answers 200 with the existing factory (so retrying a registration is safe); a weak
     one answers 202 with a review item; otherwise the factory is created (201, `factory.registered`).
+    A match on a factory that left the programme says so (`match.exited`) and where to re-enrol it.
     """
     result = await factories.register(
         uow,
@@ -89,6 +91,22 @@ async def create_factory(
         matched_on=result.matched_on,
         review_id=result.review_id,
         candidate_id=result.candidate_id,
+        match=match_note(result.factory) if result.outcome.value == "matched" and result.factory else None,
+    )
+
+
+def match_note(factory: Factory) -> MatchNote:
+    """What a registrar should know of the factory its registration matched: an exited one stays exited."""
+    if factory.status is not Status.EXITED:
+        return MatchNote(status=factory.status, exited=False)
+    return MatchNote(
+        status=factory.status,
+        exited=True,
+        hint=(
+            "This factory left the programme. Registering it again does not bring it back: re-enrol it "
+            "(a new enrolment period; its history is kept)."
+        ),
+        re_enrol=f"/v1/factories/{factory.id}/status-changes",
     )
 
 
@@ -101,6 +119,7 @@ async def list_factories(
     sector: Sector | None = None,
     status: Status | None = None,
     group: Annotated[str | None, Query(max_length=300, description="Manufacturing group (case-insensitive).")] = None,
+    group_id: Annotated[uuid.UUID | None, Query(description="Members of this manufacturing group.")] = None,
     external_id: Annotated[
         str | None, Query(max_length=100, description="OS ID, SLCP id, registration or customs entry.")
     ] = None,
@@ -113,6 +132,7 @@ async def list_factories(
         sector=sector.value if sector else None,
         status=status.value if status else None,
         group=group,
+        group_id=group_id,
         external_id=external_id,
         q=q,
         include_merged=include_merged,
@@ -175,7 +195,8 @@ async def change_status(
     staff: StaffPrincipal,
     if_match: IfMatch = None,
 ) -> FactoryFull:
-    """registered → enrolled → active ⇄ suspended; exited from any state but exited. Others: 409."""
+    """registered → enrolled → active ⇄ suspended; exited from any state but exited; exited → re_enrolled (a new
+    enrolment period, `factory.status_changed` with `re_enrolment: true`). Others: 409."""
     factory, _ = await factories.change_status(
         uow,
         principal=staff,

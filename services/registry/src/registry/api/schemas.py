@@ -8,21 +8,26 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from registry.domain.enrolment import JoinedVia, Status, SuspensionReason
+from registry.domain.enrolment import EnrolmentPeriod, JoinedVia, Status, SuspensionReason
 from registry.domain.factory import (
     Contact,
     Factory,
     FactoryRuleError,
     FactoryType,
     Ownership,
+    ProductionStage,
     Sector,
+    check_nationalities,
     check_workforce,
+    nationalities_of,
     normalise_country,
     normalise_os_id,
 )
+from registry.domain.groups import GroupMembership
 from servicekit.edge import StrictInput
 
 Name = Annotated[str, Field(min_length=1, max_length=300)]
+HeadCount = Annotated[int, Field(ge=0, le=1_000_000, strict=True)]
 
 
 class Workforce(StrictInput):
@@ -33,11 +38,19 @@ class Workforce(StrictInput):
     women: int | None = Field(default=None, ge=0, le=1_000_000, strict=True)
     men: int | None = Field(default=None, ge=0, le=1_000_000, strict=True)
     migrants: int | None = Field(default=None, ge=0, le=1_000_000, strict=True)
+    nationalities: dict[str, HeadCount] | None = Field(
+        default=None,
+        max_length=250,
+        description='Head count per nationality, keyed by ISO 3166-1 alpha-2 code, e.g. {"KH": 1180, "VN": 20}.',
+    )
 
     @model_validator(mode="after")
     def _adds_up(self) -> Workforce:
         try:
             check_workforce(self.total, self.women, self.men, self.migrants)
+            if self.nationalities is not None:
+                self.nationalities = dict(nationalities_of(self.nationalities))
+                check_nationalities(self.total, self.nationalities)
         except FactoryRuleError as exc:
             raise ValueError(str(exc)) from exc
         return self
@@ -90,7 +103,17 @@ class _ProfileFields(StrictInput):
     location: Location | None = None
     sector: Sector | None = None
     factory_type: FactoryType | None = None
-    group_name: str | None = Field(default=None, max_length=300, description="Manufacturing group.")
+    group_name: str | None = Field(
+        default=None,
+        max_length=300,
+        description="Manufacturing group by name: the group of that name (case and punctuation aside), or a new one.",
+    )
+    group_id: uuid.UUID | None = Field(
+        default=None, description="Manufacturing group by id (GET /v1/manufacturing-groups); null leaves the group."
+    )
+    production_stages: list[ProductionStage] | None = Field(
+        default=None, max_length=len(ProductionStage), description="What the factory does (one or more stages)."
+    )
     ownership: Ownership | None = None
     investor_country: str | None = Field(default=None, description="Investor nationality, ISO 3166-1 alpha-2.")
     workforce: Workforce | None = None
@@ -137,7 +160,7 @@ def flat_values(body: BaseModel) -> dict[str, Any]:
         if key in {"country", "reason"}:
             continue
         if key == "workforce":
-            parts = value.model_fields_set if value is not None else {"total", "women", "men", "migrants"}
+            parts = value.model_fields_set if value is not None else set(Workforce.model_fields)
             for part in parts:
                 values[f"workers_{part}"] = getattr(value, part) if value is not None else None
         elif key == "location":
@@ -151,6 +174,8 @@ def flat_values(body: BaseModel) -> dict[str, Any]:
             values["contacts"] = tuple(Contact(**c.model_dump()) for c in value or ())
         elif key == "aliases":
             values["aliases"] = tuple(value or ())
+        elif key == "production_stages":
+            values["production_stages"] = tuple(value or ())
         else:
             values[key] = value
     return values
@@ -183,6 +208,33 @@ class WorkforceOut(BaseModel):
     women: int | None
     men: int | None
     migrants: int | None
+    nationalities: dict[str, int] = Field(description="Head count per nationality (ISO 3166-1 alpha-2).")
+
+
+class EnrolmentPeriodOut(BaseModel):
+    """One stay in the programme: from an enrolment or re-enrolment to the exit that ended it (open: no end)."""
+
+    number: int = Field(description="1 for the first enrolment, 2 after the first re-enrolment, ...")
+    service_package: str
+    start_date: date
+    enrolled_at: datetime
+    enrolled_by: str
+    ended_at: datetime | None
+    ended_by: str | None
+    end_reason: str | None = Field(description="Why the factory left (the exit's reason).")
+
+
+def period_out(period: EnrolmentPeriod) -> dict[str, Any]:
+    return {
+        "number": period.number,
+        "service_package": period.service_package,
+        "start_date": period.start_date,
+        "enrolled_at": period.enrolled_at,
+        "enrolled_by": period.enrolled_by,
+        "ended_at": period.ended_at,
+        "ended_by": period.ended_by,
+        "end_reason": period.end_reason,
+    }
 
 
 class ContactOut(BaseModel):
@@ -200,6 +252,8 @@ class FactoryFull(FactoryBasic):
     location: Location | None
     factory_type: FactoryType | None
     group_name: str | None
+    group_id: uuid.UUID | None = Field(description="The manufacturing group (GET /v1/manufacturing-groups/{id}).")
+    production_stages: list[ProductionStage]
     ownership: Ownership | None
     investor_country: str | None
     workforce: WorkforceOut
@@ -209,6 +263,9 @@ class FactoryFull(FactoryBasic):
     joined_via: JoinedVia
     service_package: str | None
     start_date: date | None
+    enrolment_periods: list[EnrolmentPeriodOut] = Field(
+        description="Every stay in the programme, oldest first; a re-enrolled factory has more than one."
+    )
     registered_at: datetime
     updated_at: datetime
 
@@ -243,6 +300,8 @@ def full_of(factory: Factory) -> dict[str, Any]:
         ),
         "factory_type": factory.factory_type,
         "group_name": factory.group_name,
+        "group_id": factory.group_id,
+        "production_stages": list(factory.production_stages),
         "ownership": factory.ownership,
         "investor_country": factory.investor_country,
         "workforce": {
@@ -250,6 +309,7 @@ def full_of(factory: Factory) -> dict[str, Any]:
             "women": factory.workers_women,
             "men": factory.workers_men,
             "migrants": factory.workers_migrants,
+            "nationalities": dict(factory.workers_nationalities),
         },
         "union_present": factory.union_present,
         "committee_present": factory.committee_present,
@@ -257,9 +317,21 @@ def full_of(factory: Factory) -> dict[str, Any]:
         "joined_via": factory.joined_via,
         "service_package": factory.service_package,
         "start_date": factory.start_date,
+        "enrolment_periods": [period_out(p) for p in factory.enrolment_periods],
         "registered_at": factory.registered_at,
         "updated_at": factory.updated_at,
     }
+
+
+class MatchNote(BaseModel):
+    """The matched factory's standing: an exited one is not re-activated by registering it again."""
+
+    status: Status = Field(description="The matched factory's enrolment status.")
+    exited: bool = Field(description="The factory left the programme; registering it again does not bring it back.")
+    hint: str | None = Field(default=None, description="What to do instead, when there is something to do.")
+    re_enrol: str | None = Field(
+        default=None, description='Where to re-enrol it: POST {"change": "re_enrolled", ...} to this path.'
+    )
 
 
 class RegistrationResult(BaseModel):
@@ -271,12 +343,24 @@ class RegistrationResult(BaseModel):
     matched_on: str | None = Field(description="`name_address`, or the external id that matched.")
     review_id: uuid.UUID | None = None
     candidate_id: uuid.UUID | None = Field(default=None, description="The factory a person must compare it with.")
+    match: MatchNote | None = Field(
+        default=None, description="What to know about the matched factory (set when the outcome is `matched`)."
+    )
 
 
 class Enrol(StrictInput):
     change: Literal["enrolled"]
     service_package: str = Field(min_length=1, max_length=100, examples=["core"])
     start_date: date
+
+
+class ReEnrol(StrictInput):
+    """An exited factory comes back: a new enrolment period (the earlier ones and the history stay)."""
+
+    change: Literal["re_enrolled"]
+    service_package: str = Field(min_length=1, max_length=100, examples=["core"])
+    start_date: date
+    reason: str | None = Field(default=None, max_length=1000, description="Why it comes back, for the history.")
 
 
 class Activate(StrictInput):
@@ -300,7 +384,7 @@ class Exit(StrictInput):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-StatusChangeIn = Annotated[Enrol | Activate | Suspend | Reactivate | Exit, Field(discriminator="change")]
+StatusChangeIn = Annotated[Enrol | ReEnrol | Activate | Suspend | Reactivate | Exit, Field(discriminator="change")]
 
 
 class StatusChangeOut(BaseModel):
@@ -409,3 +493,32 @@ class ImportJob(BaseModel):
     finished_at: datetime | None
     attempts: int = Field(description="Runs it took (more than 1 after an interruption).")
     ignored_columns: list[str] | None = Field(default=None, description="Columns of the upload that are not used.")
+
+
+# ---- manufacturing groups -------------------------------------------------------------------------------------
+
+
+class GroupCreate(StrictInput):
+    name: Name = Field(description="The group's name; one group per name, case, accents and punctuation aside.")
+
+
+class GroupOut(BaseModel):
+    """A manufacturing group and how many factories it counts (five or more earn a discount in invoicing)."""
+
+    id: uuid.UUID = Field(description="The same in every country: derived from the group's folded name.")
+    name: str
+    member_count: int = Field(description="Factories of the group in the registry, merged and exited ones aside.")
+    members_by_country: dict[str, int] = Field(description="The same count per country (ISO 3166-1 alpha-2).")
+    exited_count: int = Field(description="Factories of the group that left the programme (not counted above).")
+    created_at: datetime
+
+
+def group_out(membership: GroupMembership) -> GroupOut:
+    return GroupOut(
+        id=membership.group.id,
+        name=membership.group.name,
+        member_count=membership.member_count,
+        members_by_country=membership.members_by_country,
+        exited_count=membership.exited_count,
+        created_at=membership.group.created_at,
+    )

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from betterwork_contracts.countries import is_country
 from betterwork_contracts.events.registry import (
@@ -26,7 +26,9 @@ from betterwork_contracts.events.registry import (
     FactoryStatusChanged,
     FactoryUpdated,
 )
-from registry.domain.enrolment import JoinedVia, Status, StatusChange
+from betterwork_contracts.events.registry import StatusChange as EventChange
+from registry.domain.enrolment import Change, EnrolmentPeriod, JoinedVia, Status, StatusChange
+from registry.domain.groups import GroupRuleError, group_id_of
 
 
 class FactoryRuleError(ValueError):
@@ -59,6 +61,21 @@ class Ownership(StrEnum):
     JOINT_VENTURE = "joint_venture"
 
 
+class ProductionStage(StrEnum):
+    """What the factory does in the supply chain (a controlled list; a factory may do several)."""
+
+    SPINNING = "spinning"
+    FABRIC = "fabric"  # weaving or knitting
+    DYEING = "dyeing"
+    PRINTING = "printing"
+    EMBROIDERY = "embroidery"
+    WASHING = "washing"
+    CUT_MAKE_TRIM = "cut_make_trim"
+    FINISHING = "finishing"
+    PACKING = "packing"
+    COMPONENTS = "components"  # trims, accessories, soles, parts
+
+
 @dataclass(frozen=True)
 class Contact:
     name: str
@@ -84,12 +101,15 @@ class Factory:
     sector: Sector | None = None
     factory_type: FactoryType | None = None
     group_name: str | None = None
+    group_id: uuid.UUID | None = None  # the manufacturing group (domain/groups.py); set and cleared with group_name
+    production_stages: tuple[ProductionStage, ...] = ()
     ownership: Ownership | None = None
     investor_country: str | None = None
     workers_total: int | None = None
     workers_women: int | None = None
     workers_men: int | None = None
     workers_migrants: int | None = None
+    workers_nationalities: tuple[tuple[str, int], ...] = ()  # (ISO 3166-1 alpha-2, head count), by code
     union_present: bool | None = None
     committee_present: bool | None = None
     os_id: str | None = None
@@ -103,6 +123,7 @@ class Factory:
     start_date: date | None = None
     merged_into: uuid.UUID | None = None
     former_external_ids: tuple[tuple[str, str], ...] = field(default=())  # (field, value) gained by merges
+    enrolment_periods: tuple[EnrolmentPeriod, ...] = ()  # each stay in the programme (domain/enrolment.py)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -126,6 +147,7 @@ EDITABLE_FIELDS: frozenset[str] = frozenset(
         "start_date",
         "merged_into",
         "former_external_ids",
+        "enrolment_periods",
     }
 )
 # What a factory's own users may propose (staff approve), as SLCP lets facilities correct their profile.
@@ -189,6 +211,40 @@ def check_workforce(total: int | None, women: int | None, men: int | None, migra
                 raise FactoryRuleError(f"workers {name} ({value}) exceed the total ({total})", f"workforce.{name}")
 
 
+def check_nationalities(total: int | None, nationalities: Mapping[str, int] | tuple[tuple[str, int], ...]) -> None:
+    """Head counts per nationality are not negative and add up to no more than the total, when it is given."""
+    pairs = list(nationalities.items()) if isinstance(nationalities, Mapping) else list(nationalities)
+    for code, count in pairs:
+        if count < 0:
+            raise FactoryRuleError(f"workers of nationality {code} cannot be negative", "workforce.nationalities")
+    counted = sum(count for _, count in pairs)
+    if total is not None and counted > total:
+        raise FactoryRuleError(
+            f"workers per nationality ({counted}) exceed the total ({total})", "workforce.nationalities"
+        )
+
+
+def nationalities_of(value: Mapping[str, int] | tuple[tuple[str, int], ...] | None) -> tuple[tuple[str, int], ...]:
+    """Counts per nationality in canonical form: upper-case ISO codes, sorted, no zeros; a code given twice is
+    refused."""
+    pairs = list(value.items()) if isinstance(value, Mapping) else list(value or ())
+    counts: dict[str, int] = {}
+    for code, count in pairs:
+        iso = normalise_country(code, "workforce.nationalities")
+        if iso in counts:
+            raise FactoryRuleError(f"nationality {iso} is given twice", "workforce.nationalities")
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise FactoryRuleError(f"workers of nationality {iso} must be a whole number", "workforce.nationalities")
+        counts[iso] = count
+    return tuple(sorted((code, count) for code, count in counts.items() if count != 0))
+
+
+def stages_of(value: Any) -> tuple[ProductionStage, ...]:
+    """Production stages without repeats, in the order of the controlled list."""
+    chosen = {ProductionStage(v) for v in value or ()}
+    return tuple(stage for stage in ProductionStage if stage in chosen)
+
+
 def check_location(latitude: float | None, longitude: float | None) -> None:
     if (latitude is None) != (longitude is None):
         raise FactoryRuleError("a location needs both latitude and longitude", "location")
@@ -225,11 +281,35 @@ def _clean_values(values: Mapping[str, Any]) -> dict[str, Any]:
             value = FactoryType(value)
         elif key == "ownership" and value is not None:
             value = Ownership(value)
+        elif key == "production_stages":
+            value = stages_of(value)
+        elif key == "workers_nationalities":
+            value = nationalities_of(value)
+        elif key == "group_id" and value is not None:
+            value = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
         elif key == "joined_via":
             if value is None:  # every factory came some way; registration reads no value as "self"
                 raise FactoryRuleError("joined_via cannot be empty", "joined_via")
             value = JoinedVia(value)
         cleaned[key] = value
+    return _with_group(cleaned)
+
+
+def _with_group(cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The group's id and name move together: a name alone gives the id of the group of that name (the service
+    turns an id alone into its group's name); clearing either clears both."""
+    if "group_name" in cleaned and "group_id" not in cleaned:
+        name = cleaned["group_name"]
+        try:
+            cleaned["group_id"] = group_id_of(name) if name else None
+        except GroupRuleError as exc:
+            raise FactoryRuleError(str(exc), "group_name") from exc
+    elif "group_id" in cleaned and "group_name" not in cleaned:
+        if cleaned["group_id"] is not None:
+            raise FactoryRuleError("a group id needs the group's name", "group_id")
+        cleaned["group_name"] = None
+    if (cleaned.get("group_id") is None) != (cleaned.get("group_name") is None):
+        raise FactoryRuleError("a group needs both its id and its name", "group_id")
     return cleaned
 
 
@@ -241,6 +321,7 @@ def _check(factory: Factory) -> Factory:
     if not factory.address:
         raise FactoryRuleError("a factory needs an address", "address")
     check_workforce(factory.workers_total, factory.workers_women, factory.workers_men, factory.workers_migrants)
+    check_nationalities(factory.workers_total, factory.workers_nationalities)
     check_location(factory.latitude, factory.longitude)
     if factory.name in factory.aliases:
         factory = replace(factory, aliases=tuple(a for a in factory.aliases if a != factory.name))
@@ -284,6 +365,9 @@ def profile_of(factory: Factory) -> FactoryProfile:
         sector=factory.sector.value if factory.sector else None,
         factory_type=factory.factory_type.value if factory.factory_type else None,
         group_name=factory.group_name,
+        group_id=factory.group_id,
+        production_stages=[stage.value for stage in factory.production_stages],
+        workers_nationalities=dict(factory.workers_nationalities),
         joined_via=factory.joined_via.value,
         workers_total=factory.workers_total,
         workers_women=factory.workers_women,
@@ -330,8 +414,12 @@ def changes_of(changed: Mapping[str, Any]) -> FactoryChanges:
                 shown[key] = []
             else:
                 cleared.append(key)
+        elif key == "workers_nationalities":
+            shown[key] = dict(value)
         else:
-            shown[key] = list(value) if isinstance(value, tuple) else getattr(value, "value", value)
+            shown[key] = (
+                [getattr(v, "value", v) for v in value] if isinstance(value, tuple) else getattr(value, "value", value)
+            )
     return FactoryChanges(**shown, cleared=sorted(cleared))
 
 
@@ -340,14 +428,24 @@ def status_event(factory: Factory, record: StatusChange, *, version: int) -> Fac
         factory_id=factory.id,
         version=version,
         country=factory.country,
-        change=record.change.value,
+        change=cast(EventChange, record.change.event_change),
         status=record.to_status.value,
         previous_status=record.from_status.value,
         service_package=record.service_package,
         start_date=record.start_date,
         suspension_reason=record.suspension_reason.value if record.suspension_reason else None,
         changed_at=record.at,
+        re_enrolment=record.change is Change.RE_ENROLLED,
+        enrolment_period=period.number if (period := _period_of(factory, record)) else None,
     )
+
+
+def _period_of(factory: Factory, record: StatusChange) -> EnrolmentPeriod | None:
+    """The enrolment period `record` happened in: the open one, or the one an exit just closed."""
+    if not factory.enrolment_periods:
+        return None
+    last = factory.enrolment_periods[-1]
+    return last if last.open or last.ended_at == record.at else None
 
 
 def _refuse_if_merged(factory: Factory) -> None:

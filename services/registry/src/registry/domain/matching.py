@@ -23,6 +23,10 @@ places to report).
    threshold are ambiguous (a sign of duplicates in the registry, as Open Supply Hub notes) and go to REVIEW.
 5. `MatchResult.explanation()` says why: both similarities, the name compared, what agreed or differed.
 
+What steps 1 and 2 make of a registered factory is its `Profile`, stored with the factory when it is written and
+handed back with each candidate, so a submission cleans only its own name and address (issue 13: registration
+speed).
+
 Judgement calls, documented here because they change outcomes:
 
 * Dropped from names as generic: legal forms (co, ltd, company, pt, tbk, jsc, llc, plc, pvt, sa, sae, sdn bhd,
@@ -47,6 +51,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from anyascii import anyascii
 from rapidfuzz import fuzz
@@ -461,6 +466,7 @@ def phonetic(word: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=65536)
 def _phonetic_name(brand: str) -> str:
     return " ".join(phonetic(t) for t in brand.split())
 
@@ -579,8 +585,49 @@ def compare(
     )
 
 
-def _names_of(name: str, aliases: Iterable[str]) -> list[tuple[str, NameParts]]:
-    return [(normalise_name(n), name_parts(n)) for n in (name, *aliases) if n]
+def _names_of(name: str, aliases: Iterable[str]) -> tuple[tuple[str, NameParts], ...]:
+    return tuple((normalise_name(n), name_parts(n)) for n in (name, *aliases) if n)
+
+
+# A stored profile says which rules made it: one made by other rules is not trusted but computed again (and a
+# migration that changes normalisation writes every profile anew, as 0004 and 0005 did).
+PROFILE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What matching needs of a registered factory, worked out once when the factory is saved rather than for every
+    submission it is a candidate of: each name cleaned and split into its parts, the address cleaned."""
+
+    names: tuple[tuple[str, NameParts], ...]  # (cleaned name, its parts) for the legal name, local name, aliases
+    address: str
+
+    @property
+    def clean_names(self) -> frozenset[str]:
+        return frozenset(label for label, _ in self.names)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "v": PROFILE_VERSION,
+            "address": self.address,
+            "names": [[label, p.brand, sorted(p.lines), sorted(p.numbers), p.script] for label, p in self.names],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Profile | None:
+        """The profile stored with a factory; None if there is none or other rules made it."""
+        if not data or data.get("v") != PROFILE_VERSION:
+            return None
+        names = tuple(
+            (label, NameParts(brand, frozenset(lines), frozenset(numbers), script))
+            for label, brand, lines, numbers, script in data["names"]
+        )
+        return cls(names, data["address"])
+
+
+def profile(name: str, aliases: Iterable[str], address: str | None) -> Profile:
+    """The matching profile of a factory going by `name` and `aliases` at `address`."""
+    return Profile(_names_of(name, aliases), normalise_address(address or ""))
 
 
 def score(name_a: str, address_a: str, name_b: str, address_b: str, aliases_b: Iterable[str] = ()) -> float:
@@ -611,6 +658,10 @@ class Candidate:
     address: str
     country: str
     aliases: tuple[str, ...] = ()
+    profile: Profile | None = None  # as stored with the factory; worked out from the fields above when None
+
+    def matching_profile(self) -> Profile:
+        return self.profile or profile(self.name, self.aliases, self.address)
 
 
 @dataclass(frozen=True)
@@ -674,21 +725,17 @@ def match(
     clean_name = normalise_name(name)
     clean_address = normalise_address(address or "")
     same_country = list({c.id: c for c in candidates if c.country.strip().upper() == country}.values())
+    profiles = [(c.id, c.matching_profile()) for c in same_country]
 
-    for candidate in same_country:
-        names = {normalise_name(n) for n in (candidate.name, *candidate.aliases)}
-        if clean_name and clean_name in names and clean_address == normalise_address(candidate.address or ""):
-            return MatchResult(Decision.LINK, candidate.id, 100.0, exact=True)
+    for candidate_id, known in profiles:
+        if clean_name and clean_address == known.address and clean_name in known.clean_names:
+            return MatchResult(Decision.LINK, candidate_id, 100.0, exact=True)
 
     submitted = name_parts(name)
     scored = sorted(
         (
-            (
-                compare(submitted, clean_address, _names_of(c.name, c.aliases), normalise_address(c.address or "")),
-                i,
-                c.id,
-            )
-            for i, c in enumerate(same_country)
+            (compare(submitted, clean_address, known.names, known.address), i, cid)
+            for i, (cid, known) in enumerate(profiles)
         ),
         key=lambda item: (-item[0].score, item[1]),
     )

@@ -15,15 +15,17 @@ from registry.adapters.repository import FactoryRepository
 from registry.adapters.reviews import insert_review, move_open_items
 from registry.adapters.tables import SCHEMA, factory_values
 from registry.domain import factory as rules
+from registry.domain import merging
 from registry.domain.enrolment import Enrolment, IllegalTransition, StatusChange, SuspensionReason
 from registry.domain.factory import Factory, FactoryRuleError
 from registry.domain.matching import EXACT_KEYS, GLOBAL_KEYS, Candidate, Decision, MatchResult, Thresholds, match
 from registry.service.access import View, check_staff, list_scope, require_change, require_view
+from registry.service.groups import resolve_group
 from registry.settings import RegistrySettings
 from servicekit.audit import record_audit
 from servicekit.auth import Principal, Role
 from servicekit.database import Database, UnitOfWork
-from servicekit.errors import Conflict, Unprocessable
+from servicekit.errors import Conflict, Unprocessable, merged_factory
 from servicekit.pagination import PageParams
 
 
@@ -129,6 +131,7 @@ async def register(
 ) -> Registration:
     """Register a factory unless the registry already holds it: created, matched, or sent to a person."""
     check_staff(principal, settings.country, country.strip().upper())
+    values = await resolve_group(uow, values)
     factory, event = build(country, values, _now())
     result, matched_on = await decide_match(uow, factory, settings)
     if result.decision is Decision.LINK:
@@ -179,7 +182,7 @@ def submitted_values(factory: Factory) -> dict[str, Any]:
     values = factory_values(factory)
     keep = rules.EDITABLE_FIELDS
     return {
-        k: (v.isoformat() if isinstance(v, date | datetime) else v)
+        k: (v.isoformat() if isinstance(v, date | datetime) else str(v) if isinstance(v, uuid.UUID) else v)
         for k, v in values.items()
         if k in keep and v not in (None, [], ())
     }
@@ -252,6 +255,7 @@ async def _load_for_change(
         raise Conflict(
             f"Factory {factory_id} was merged into {factory.merged_into}; change that one.",
             merged_into=str(factory.merged_into),
+            survivor_id=str(factory.merged_into),
         )
     if expected is not None and expected != factory.version:
         raise Conflict(
@@ -276,6 +280,7 @@ async def update(
     """Change fields (`factory.updated` with the changed fields only); no event when nothing changes."""
     factories = _store(uow, repository)
     factory = await _load_for_change(factories, principal, settings, factory_id, expected_version)
+    values = await resolve_group(uow, values)
     return await apply_update(uow, principal, factory, values, reason=reason, action=action, repository=factories)
 
 
@@ -333,7 +338,8 @@ async def change_status(
     expected_version: int | None = None,
     repository: FactoryStore | None = None,
 ) -> tuple[Factory, StatusChange]:
-    """Move the enrolment (409 when the current status does not allow it); history and event follow."""
+    """Move the enrolment (409 when the current status does not allow it); history, enrolment periods and event
+    follow. `re_enrolled` brings an exited factory back in a new enrolment period."""
     factories = _store(uow, repository)
     factory = await _load_for_change(factories, principal, settings, factory_id, expected_version)
     enrolment = Enrolment(
@@ -341,6 +347,7 @@ async def change_status(
         service_package=factory.service_package,
         start_date=factory.start_date,
         joined_via=factory.joined_via,
+        periods=factory.enrolment_periods,
     )
     now, by = _now(), principal.subject
     try:
@@ -348,6 +355,12 @@ async def change_status(
             if service_package is None or start_date is None:
                 raise IllegalTransition("enrolment needs a service package and a start date")
             moved, record = enrolment.enrol(service_package=service_package, start_date=start_date, at=now, by=by)
+        elif change == "re_enrolled":
+            if service_package is None or start_date is None:
+                raise IllegalTransition("a re-enrolment needs a service package and a start date")
+            moved, record = enrolment.re_enrol(
+                service_package=service_package, start_date=start_date, at=now, by=by, note=reason
+            )
         elif change == "activated":
             moved, record = enrolment.activate(at=now, by=by)
         elif change == "suspended":
@@ -367,6 +380,7 @@ async def change_status(
         status=moved.status,
         service_package=moved.service_package,
         start_date=moved.start_date,
+        enrolment_periods=moved.periods,
         version=factory.version + 1,
         updated_at=now,
     )
@@ -377,7 +391,12 @@ async def change_status(
         action=f"factory.{record.change.value}",
         factory_id=factory.id,
         reason=record.reason,
-        details={"from": record.from_status.value, "to": record.to_status.value, "version": changed.version},
+        details={
+            "from": record.from_status.value,
+            "to": record.to_status.value,
+            "version": changed.version,
+            "enrolment_period": len(moved.periods) or None,
+        },
         country=changed.country,
     )
     uow.emit(rules.status_event(changed, record, version=changed.version), country=changed.country)
@@ -404,6 +423,13 @@ async def merge(
     loaded = {fid: await repo.load(uow.session, fid, for_update=True) for fid in (first, second)}
     survivor = require_change(principal, loaded[survivor_id], survivor_id, settings.country)
     merged = require_change(principal, loaded[merged_id], merged_id, settings.country)
+    for named in (survivor, merged):
+        if named.merged_into is not None:
+            raise merged_factory(named.id, named.merged_into)
+    try:
+        merging.check_enrolments(survivor.status, merged.status)
+    except merging.EnrolmentConflict as exc:
+        raise Conflict(str(exc), survivor_status=exc.survivor.value, merged_status=exc.merged.value) from exc
     try:
         outcome = rules.merge(survivor, merged, now=_now())
     except FactoryRuleError as exc:

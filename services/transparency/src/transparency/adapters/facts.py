@@ -46,6 +46,21 @@ async def factory(session: AsyncSession, factory_id: uuid.UUID) -> FactoryRef | 
     return None
 
 
+async def merged_into(session: AsyncSession, survivor: uuid.UUID) -> list[uuid.UUID]:
+    """The ids merged into `survivor`, directly or through other merged records."""
+    found: list[uuid.UUID] = []
+    frontier = [survivor]
+    while frontier:
+        rows = await session.execute(
+            sa.select(FACTORY_REF.c.factory_id).where(
+                FACTORY_REF.c.merged_into.in_(frontier), FACTORY_REF.c.factory_id.not_in([survivor, *found])
+            )
+        )
+        frontier = list(rows.scalars())
+        found.extend(frontier)
+    return found
+
+
 async def record(
     session: AsyncSession, *, source_id: str, kind: str, country: str | None, at: datetime, payload: dict[str, Any]
 ) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
@@ -266,12 +267,23 @@ async def search(
     return [r._mapping["document"] for r in rows], cursor
 
 
-async def factory_history(session: AsyncSession, factory_id: uuid.UUID) -> list[tuple[Publication, dict[str, Any]]]:
-    """Every release that listed the factory, newest first, with what it showed."""
+async def factory_history(
+    session: AsyncSession, factory_id: uuid.UUID, *, merged: Sequence[uuid.UUID] = ()
+) -> list[tuple[Publication, dict[str, Any]]]:
+    """Every release that listed the factory or a record merged into it, newest first, with what it showed:
+    one entry per release (the factory's own listing where a release listed both)."""
+    ids = [factory_id, *merged]
     rows = await session.execute(
-        sa.select(PUBLICATION, PUBLISHED_FACTORY.c.document)
+        sa.select(PUBLICATION, PUBLISHED_FACTORY.c.document, PUBLISHED_FACTORY.c.factory_id.label("listed_id"))
         .join(PUBLISHED_FACTORY, PUBLISHED_FACTORY.c.publication_id == PUBLICATION.c.id)
-        .where(PUBLISHED_FACTORY.c.factory_id == factory_id, PUBLICATION.c.status == "released")
-        .order_by(PUBLICATION.c.released_at.desc())
+        .where(PUBLISHED_FACTORY.c.factory_id.in_(ids), PUBLICATION.c.status == "released")
+        .order_by(PUBLICATION.c.released_at.desc(), PUBLISHED_FACTORY.c.factory_id != factory_id)
     )
-    return [(_publication(r._mapping), r._mapping["document"]) for r in rows]
+    history: list[tuple[Publication, dict[str, Any]]] = []
+    seen: set[Any] = set()
+    for r in rows:
+        if r._mapping["id"] in seen:
+            continue
+        seen.add(r._mapping["id"])
+        history.append((_publication(r._mapping), r._mapping["document"]))
+    return history

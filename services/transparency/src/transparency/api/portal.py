@@ -135,7 +135,7 @@ async def portal_factory(factory_id: uuid.UUID, request: Request, database: Data
     try:
         return await cached(request, produce)
     except public.MergedFactory as merged:
-        return RedirectResponse(f"/portal/factories/{merged.survivor_id}?lang={language}", status_code=301)
+        return RedirectResponse(f"/portal/factories/{merged.survivor_id}?lang={language}", status_code=308)
 
 
 def _issue_titles(rule_set: str) -> dict[str, str]:

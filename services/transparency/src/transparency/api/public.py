@@ -228,7 +228,7 @@ async def get_public_factory(factory_id: uuid.UUID, request: Request, database: 
     try:
         return await cached(request, produce)
     except public.MergedFactory as merged:
-        return RedirectResponse(f"/public/v1/factories/{merged.survivor_id}", status_code=301)
+        return RedirectResponse(f"/public/v1/factories/{merged.survivor_id}", status_code=308)
 
 
 @router.get("/public/v1/changes", summary="Change feed of published factories", response_model=ChangeFeedOut)

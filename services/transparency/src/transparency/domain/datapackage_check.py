@@ -1,7 +1,8 @@
 """A check of a Frictionless Data Package (tabular profile) and its CSV files, written against the published
 specifications (Data Package, Data Resource, Table Schema v1): required properties, each file's bytes and
 sha256, header against the schema's fields, every value of its declared type, primary keys unique, foreign keys
-resolved. The `frictionless` package itself is not a dependency here; this covers what our packages use."""
+resolved. The `frictionless` package is not a dependency of the service (this covers what our packages use); the
+tests also run the Frictionless project's own validator on a downloaded release (`tests/test_public_api.py`)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ snapshot. Releases are computed from a snapshot, so a release is reproducible fr
 
 Facts are plain dictionaries as the handlers recorded them from registry, assessments and advisory events, and the
 factories' own replies. Merges are followed: a merged factory's assessments, replies and verifications count for
-the survivor.
+the survivor, under the cycle numbers assessments gave the survivor's merged history (`cycles_renumbered`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ ASSESSMENT_FINALISED = "assessment_finalised"
 ASSESSMENT_REVISED = "assessment_revised"
 ITEM_STATUS = "item_status"
 REPLY = "reply"
+CYCLES_RENUMBERED = "cycles_renumbered"
 
 KINDS = (
     FACTORY_REGISTERED,
@@ -33,6 +34,7 @@ KINDS = (
     ASSESSMENT_REVISED,
     ITEM_STATUS,
     REPLY,
+    CYCLES_RENUMBERED,
 )
 PROFILE_FIELDS = ("name", "province", "sector", "workers_total")
 
@@ -204,3 +206,12 @@ def _apply(snapshot: Snapshot, fact: Fact) -> None:
             snapshot.verified.pop(key, None)
     elif fact.kind == REPLY:
         snapshot.replies[(_uuid(p["factory_id"]), p["question_code"])] = Reply(text=p["text"], at=fact.occurred_at)
+    elif fact.kind == CYCLES_RENUMBERED:
+        # after a merge assessments numbered the cycles of both records again by date: the survivor's history
+        # counts each cycle once (two cycles 1 become 1 and 2), as the publication rules need
+        moves = {(_uuid(m["factory_id"]), int(m["from_cycle"])): int(m["to_cycle"]) for m in p["moves"]}
+        survivor = _uuid(p["factory_id"])
+        for assessment in snapshot.assessments.values():
+            new = moves.get((assessment.factory_id, assessment.cycle))
+            if new is not None:
+                assessment.factory_id, assessment.cycle = survivor, new

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from betterwork_contracts.events.advisory import ImprovementItemStatusChanged
-from betterwork_contracts.events.assessments import AssessmentFinalised, AssessmentRevised
+from betterwork_contracts.events.assessments import AssessmentCyclesRenumbered, AssessmentFinalised, AssessmentRevised
 from betterwork_contracts.events.registry import FactoryMerged, FactoryRegistered, FactoryStatusChanged, FactoryUpdated
 from messaging.envelope import Envelope
 from messaging.read_model import Apply
@@ -100,6 +100,19 @@ async def assessment_finalised(uow: UnitOfWork, event: AssessmentFinalised, enve
     }
     await _record(
         uow, f"finalised:{event.assessment_id}", kinds.ASSESSMENT_FINALISED, event.country, event.finalised_at, payload
+    )
+
+
+async def cycles_renumbered(uow: UnitOfWork, event: AssessmentCyclesRenumbered, envelope: Envelope) -> None:
+    """After a merge: the survivor's history under the cycle numbers assessments gave it (a fact, so releases
+    computed from the log stay reproducible)."""
+    payload = {
+        "factory_id": str(event.factory_id),
+        "retired_id": str(event.retired_id),
+        "moves": [m.model_dump(mode="json") for m in event.moves],
+    }
+    await _record(
+        uow, f"renumbered:{event.retired_id}", kinds.CYCLES_RENUMBERED, event.country, event.renumbered_at, payload
     )
 
 

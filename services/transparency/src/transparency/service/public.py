@@ -108,16 +108,26 @@ class MergedFactory(Exception):
 
 
 async def factory(uow: UnitOfWork, *, factory_id: uuid.UUID) -> FactoryPage:
-    history = await publications.factory_history(uow.session, factory_id)
-    if not history:
-        survivor = await facts.factory(uow.session, factory_id)
-        if survivor is not None and survivor.factory_id != factory_id:
+    """The factory's public page: every release that listed it or a record merged into it, once each. A merged
+    id is answered by its survivor's page (`MergedFactory`: a permanent redirect) when that page exists, and as
+    never listed (404) when neither record was ever published."""
+    survivor = await facts.factory(uow.session, factory_id)
+    if survivor is not None and survivor.factory_id != factory_id:
+        if await _history(uow, survivor.factory_id):
             raise MergedFactory(survivor.factory_id)
+        raise NotFound("No release lists this factory.")
+    history = await _history(uow, factory_id)
+    if not history:
         raise NotFound("No release lists this factory.")
     latest = await publications.latest_release(uow.session, history[0][0].country)
     assert latest is not None
     current = history[0][1] if history[0][0].id == latest.id else None
     return FactoryPage(document=current, release=latest, history=history)
+
+
+async def _history(uow: UnitOfWork, factory_id: uuid.UUID) -> list[tuple[Publication, dict[str, Any]]]:
+    merged = await facts.merged_into(uow.session, factory_id)
+    return await publications.factory_history(uow.session, factory_id, merged=merged)
 
 
 async def changes(uow: UnitOfWork, *, since: int, limit: int, country: str | None) -> list[dict[str, Any]]:

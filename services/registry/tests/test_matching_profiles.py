@@ -1,0 +1,90 @@
+"""Registration speed without a change in what matches (issue 13): each factory keeps its matching profile (names
+and address cleaned once, when it is written), through HTTP against real Postgres."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+import devstack.testkit.access as access
+from devstack.pytest_plugin import TestPlatform, serve_in_process
+from devstack.testkit.database import fetch
+from devstack.testkit.registry import random_word
+from registry.domain.matching import PROFILE_VERSION
+from servicekit import migrations
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+async def registry(test_platform: TestPlatform) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve_in_process(test_platform.app("registry", relay_enabled=False)) as client:
+        yield client
+
+
+@pytest.fixture
+def staff(test_platform: TestPlatform) -> dict[str, str]:
+    headers: dict[str, str] = access.staff(test_platform, "KH", subject="ea-profiles")
+    return headers
+
+
+async def register(client: httpx.AsyncClient, headers: dict[str, str], **body: Any) -> httpx.Response:
+    return await client.post("/v1/factories", json={"country": "KH", **body}, headers=headers)
+
+
+def site() -> str:
+    return f"Plot {secrets.randbelow(9000) + 100}, Street {secrets.randbelow(900) + 10}, Khan Dangkao, Phnom Penh"
+
+
+async def test_a_new_alias_links_the_next_registration_at_once(
+    registry: httpx.AsyncClient, staff: dict[str, str]
+) -> None:
+    """The stored profile follows the record: an alias given by a change is what the next registration compares
+    (a profile kept from before the change would know only the old name, and the registration would create)."""
+    address = site()
+    first = await register(registry, staff, name=f"{random_word(7)} {random_word(6)} Knit", address=address)
+    assert first.status_code == 201, first.text
+    factory_id = first.json()["factory"]["id"]
+    alias = f"{random_word(8)} {random_word(7)} Knit"
+    changed = await registry.patch(f"/v1/factories/{factory_id}", json={"aliases": [alias]}, headers=staff)
+    assert changed.status_code == 200, changed.text
+    after = await register(registry, staff, name=f"{alias.upper()} COMPANY LIMITED", address=address.upper())
+    assert (after.status_code, after.json()["factory"]["id"]) == (200, factory_id), after.text
+    assert after.json()["matched_on"] == "name_address"
+
+
+async def test_factories_written_before_profiles_get_theirs_and_still_match(
+    registry: httpx.AsyncClient, test_platform: TestPlatform, staff: dict[str, str]
+) -> None:
+    """Migration 0005 writes the profile of every factory already there; a profile written by other rules (or
+    none) is worked out again rather than trusted, so the factory still matches."""
+    words, address = f"{random_word(7)} {random_word(6)}", site()
+    first = await register(registry, staff, name=f"{words} Denim", address=address)
+    assert first.status_code == 201, first.text
+    factory_id = first.json()["factory"]["id"]
+    definition, settings = test_platform.services["registry"], test_platform.settings("registry")
+    migrations.downgrade(definition, settings, "0004")
+    migrations.upgrade(definition, settings)
+    rows = await fetch(
+        test_platform, "registry", "SELECT match_profile->>'v' AS v FROM registry.factory WHERE id = $1", factory_id
+    )
+    assert [r["v"] for r in rows] == [str(PROFILE_VERSION)]
+
+    one, two = words.split()
+    typo = one[:-1] + ("x" if one[-1] != "x" else "z")
+    again = await register(registry, staff, name=f"{typo} {two} Denim Co., Ltd", address=address)
+    assert (again.status_code, again.json()["factory"]["id"]) == (200, factory_id), again.text
+
+    await fetch(
+        test_platform,
+        "registry",
+        """UPDATE registry.factory SET match_profile = jsonb_set(match_profile, '{v}', '0')
+           || '{"names": [["someone else", "someone else", [], [], false]]}' WHERE id = $1""",
+        factory_id,
+    )
+    third = await register(registry, staff, name=f"{two} {one} Denim", address=address)
+    assert (third.status_code, third.json()["factory"]["id"]) == (200, factory_id), third.text
