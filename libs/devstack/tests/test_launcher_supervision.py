@@ -4,6 +4,8 @@ others stay up; only the loss of the memory-only broker stops everything."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
 import sys
 import threading
 import time
@@ -81,3 +83,39 @@ def test_only_the_loss_of_the_local_broker_stops_everything(tmp_path: Path) -> N
         launcher.stop()
     assert "The local broker stopped (exit code -9)" in out.getvalue()
     assert steady.process is not None and steady.process.poll() is not None  # stopped with the rest
+
+
+PARENT = """
+import sys, time
+from pathlib import Path
+from devstack.launcher import ServiceProcess
+from servicekit.definition import load_services
+definition = load_services()["registry"]
+child = ServiceProcess(definition, definition.settings(), Path(sys.argv[1]),
+                       command=[sys.executable, "-c", "import time; time.sleep(120)"])
+child.spawn()
+print(child.process.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def test_services_do_not_outlive_a_killed_launcher(tmp_path: Path) -> None:
+    """A launcher ended by SIGKILL (no chance to stop its services) takes its services with it."""
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(tmp_path / "svc.log")], stdout=subprocess.PIPE)
+    assert parent.stdout is not None
+    child_pid = int(parent.stdout.readline())
+    os.kill(child_pid, 0)  # running
+    parent.kill()
+    parent.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(child_pid):
+        time.sleep(0.05)
+    assert not _alive(child_pid), "the service outlived its launcher"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie waits for init to reap it: gone
+    except FileNotFoundError:
+        return False

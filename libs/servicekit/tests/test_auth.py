@@ -229,3 +229,29 @@ async def test_a_withdrawn_jwks_key_stops_verifying_after_the_cache_lifetime() -
         assert (await checker.verify(fresh)).subject == "svc"
     finally:
         server.shutdown()
+
+
+async def test_http_a_token_under_another_scheme_is_no_bearer_token(
+    sample_client: httpx.AsyncClient, test_platform: TestPlatform
+) -> None:
+    token = test_platform.token(Role.STAFF)
+    for header in (f"Basic {token}", "Bearer ", token):
+        answer = await sample_client.get("/v1/me", headers={"Authorization": header})
+        assert answer.status_code == 401, header
+        assert answer.headers["www-authenticate"] == 'Bearer realm="betterwork"'
+    assert (await sample_client.get("/v1/me", headers={"Authorization": f"bearer {token}"})).status_code == 200
+
+
+async def test_openapi_declares_the_bearer_scheme_on_every_guarded_route(sample_client: httpx.AsyncClient) -> None:
+    document = (await sample_client.get("/openapi.json")).json()
+    assert document["components"]["securitySchemes"] == {
+        "HTTPBearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "OAuth2 bearer token (JWT).",
+        }
+    }
+    for path, method in (("/v1/me", "get"), ("/v1/sample/workforce", "post"), ("/v1/sample/scoped", "get")):
+        assert document["paths"][path][method]["security"] == [{"HTTPBearer": []}], path
+    assert "security" not in document["paths"]["/v1/sample/echo"]["get"]

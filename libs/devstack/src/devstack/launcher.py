@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import fcntl
 import json
 import os
@@ -94,6 +95,16 @@ def _read_run_info(state_dir: Path) -> dict[str, object]:
         return {}
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_launcher() -> None:
+    """Runs in the service's process before it starts (Linux): it is sent SIGTERM when the launcher goes, however
+    the launcher goes (a SIGKILL, a test runner's timeout), so no service outlives `betterwork run`. The launcher
+    starts services from its one thread, which is what the kernel ties the signal to."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 @dataclass
 class ServiceProcess:
     definition: ServiceDefinition
@@ -123,6 +134,7 @@ class ServiceProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_die_with_launcher if sys.platform.startswith("linux") else None,
             )
         self.started_at = time.monotonic()
         self.restart_at = None

@@ -12,24 +12,20 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from starlette.types import ASGIApp
 
 from servicekit import platform_routes
 from servicekit.auth import TokenVerifier
 from servicekit.country_pack import load_country_pack_from_env
 from servicekit.database import Database, EventSink
 from servicekit.definition import ServiceDefinition
+from servicekit.edge import EdgeMiddleware
 from servicekit.errors import install_problem_handlers
 from servicekit.health import ReadinessChecks, broker_check, health_router
 from servicekit.kafka_security import kafka_security
-from servicekit.limits import RateLimits, RequestLimitsMiddleware, route_body_caps
+from servicekit.limits import RateLimits, RequestLimits, route_body_caps
 from servicekit.settings import ServiceSettings
-from servicekit.telemetry import (
-    HttpMetrics,
-    RequestTelemetryMiddleware,
-    build_tracer_provider,
-    install_global_tracer_provider,
-    is_untraced,
-)
+from servicekit.telemetry import HttpMetrics, RequestTelemetry, build_tracer_provider, install_global_tracer_provider
 
 _log = logging.getLogger("servicekit.app")
 
@@ -55,6 +51,21 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
     "required": ["type", "title", "status"],
 }
+
+
+class ServiceApp(FastAPI):
+    """FastAPI with `EdgeMiddleware` outside everything FastAPI puts in front of the routes.
+
+    Outside its error middleware too, so the span covers the 500 answer to an unhandled error and the error's
+    log line carries the trace id. `edge` is set once the app is built; the stack is built on the first request,
+    after every service has added its own middleware (transparency's public cache).
+    """
+
+    edge: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return self.edge(stack) if self.edge is not None else stack
 
 
 def create_service_app(
@@ -94,20 +105,20 @@ def create_service_app(
             _log.info("%s ready to serve on port %s", definition.name, settings.port)
             yield
 
-    app = FastAPI(
+    app = ServiceApp(
         title=f"Better Work {definition.title}",
         summary=definition.summary,
         version="0.1.0",
         lifespan=lifespan,
         generate_unique_id_function=lambda route: f"{definition.name}-{route.name}",
+        # Spans, metrics and the access log come from `EdgeMiddleware`; FastAPI's own instrumentation would
+        # measure every request a second time.
         telemetry={
-            "tracer_provider": tracer_provider,
-            "tracing": True,
-            "operation_spans": False,  # one span per request is enough on the hot path
-            "metrics": False,  # Prometheus at /metrics instead
-            "logs": False,  # JSON logs instead
+            "tracing": False,
+            "metrics": False,
+            "logs": False,
+            "operation_spans": False,
             "auto_configure": False,
-            "exclude": is_untraced,
         },
     )
     app.state.service_name = definition.name
@@ -137,16 +148,16 @@ def create_service_app(
     app.state.rate_limits = RateLimits()
 
     install_problem_handlers(app)
-    # Limits run before routing, authentication and body parsing (telemetry outside them, so refusals count).
-    app.add_middleware(
-        RequestLimitsMiddleware,
+    # Limits run before routing, authentication and body parsing; telemetry around them, so refusals count.
+    limits = RequestLimits(
         max_body_bytes=settings.max_body_bytes,
         write_rate=settings.rate_limit_writes,
         upload_rate=settings.rate_limit_uploads,
         route_caps=lambda: route_body_caps(app.routes),
         rate_limits=app.state.rate_limits,
     )
-    app.add_middleware(RequestTelemetryMiddleware, metrics=HttpMetrics(metrics_registry))
+    telemetry = RequestTelemetry(tracer_provider, HttpMetrics(metrics_registry))
+    app.edge = lambda inner: EdgeMiddleware(inner, telemetry=telemetry, limits=limits)
     app.include_router(health_router)
     app.include_router(platform_routes.router)
     for router in routers:

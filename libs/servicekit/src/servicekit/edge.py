@@ -1,5 +1,8 @@
 """The HTTP edge every service shares: what a route may ask for, as `Annotated` dependencies.
 
+`EdgeMiddleware` is the one middleware in front of every service: span, metrics and access log
+(`servicekit.telemetry`) and the limits judged before routing (`servicekit.limits`), in one pure-ASGI layer.
+
 A route reads like
 `async def record_findings(assessment_id: UUID, body: FindingBatch, uow: UnitOfWorkDep, staff: StaffPrincipal)`:
 the unit of work is open for the route and rolled back unless the use case commits; the principal has been
@@ -10,6 +13,7 @@ verified and holds the role (object-level checks stay in the use case). Input mo
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from types import UnionType
@@ -18,12 +22,15 @@ from typing import Annotated, Any, ClassVar, TypeVar, Union, get_args, get_origi
 from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, model_validator
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.auth.dependencies import CurrentPrincipal, require
 from servicekit.auth.principal import Principal, Role
 from servicekit.database import Database, UnitOfWork, database_of
 from servicekit.errors import Forbidden
+from servicekit.limits import RequestLimits, counted_receive, refuse
 from servicekit.settings import ServiceSettings
+from servicekit.telemetry import RequestTelemetry, is_untraced, known_method, route_template
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -188,10 +195,8 @@ def principal_with_scope(*roles: Role, service_scope: str) -> Any:
     person behind it, so the route names the scope it needs: `service_scope` exactly, or any scope starting
     with it when it ends in `*` (`zt:receive:*` for `zt:receive:<party>:<country>`). Admin passes.
     """
-    role_check = require(*roles)
 
-    async def check(principal: CurrentPrincipal) -> Principal:
-        await role_check(principal)
+    async def check(principal: Principal = Depends(require(*roles))) -> Principal:  # noqa: B008 (a local gate)
         acts_as_service = Role.SERVICE in principal.roles and not principal.is_admin
         person = principal.roles - {Role.SERVICE, Role.CONSTITUENT}
         if acts_as_service and not person.intersection(roles) and not principal.scopes_matching(service_scope):
@@ -210,11 +215,71 @@ AdminPrincipal = Annotated[Principal, Depends(require(Role.ADMIN))]
 # Anyone who reads a programme's records through the API; what each may see is decided per object.
 ReaderPrincipal = Annotated[Principal, Depends(require(Role.STAFF, Role.FACTORY, Role.BUYER, Role.SERVICE))]
 
+
+class EdgeMiddleware:
+    """Every HTTP request of a service passes here first (outermost, so the span also covers the answer to an
+    unhandled error and its log line carries the trace id):
+
+    1. the request span (continuing `traceparent`) is made current; its trace id comes back as `x-trace-id`;
+    2. the limits refuse what must not reach routing (400 NUL, 429 writes per client, 413 declared length) and
+       the body is read through a counter (413 when a streamed body passes the route's cap, raised as an
+       `HTTPException` where the route reads it and answered by the problem handlers);
+    3. afterwards the request is counted (`http_requests_total`, `http_request_duration_seconds`), written to
+       the access log and its span ended. Probes and scrapes are counted but neither traced nor logged.
+
+    One plain ASGI layer: a hot read pays one extra call and one wrapped `send`, not one per concern.
+    """
+
+    def __init__(self, app: ASGIApp, *, telemetry: RequestTelemetry, limits: RequestLimits) -> None:
+        self.app = app
+        self.telemetry = telemetry
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        method = known_method(scope)
+        traced = not is_untraced(scope)
+        span, token = self.telemetry.start(scope, method) if traced else (None, None)
+        trace_id = format(span.get_span_context().trace_id, "032x").encode() if span is not None else None
+        status = 500
+        error: BaseException | None = None
+
+        async def send_with_trace(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if trace_id is not None:
+                    message["headers"] = [*message.get("headers", ()), (b"x-trace-id", trace_id)]
+            await send(message)
+
+        try:
+            refusal, body_cap = self.limits.refusal(scope)
+            if refusal is not None:
+                await refuse(scope, receive, send_with_trace, refusal)
+            else:
+                await self.app(scope, counted_receive(receive, body_cap), send_with_trace)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            elapsed_s = time.perf_counter() - started
+            if span is None:
+                self.telemetry.metrics.observe(method, route_template(scope), status, elapsed_s)
+            else:
+                self.telemetry.finish(
+                    scope, span, token, method=method, status=status, elapsed_s=elapsed_s, error=error
+                )
+
+
 __all__ = [
     "AdminPrincipal",
     "AnyPrincipal",
     "BuyerPrincipal",
     "DatabaseDep",
+    "EdgeMiddleware",
     "FactoryPrincipal",
     "PatchInput",
     "ReaderPrincipal",

@@ -1,7 +1,8 @@
 """Limits applied before routing: request body size, text that cannot be stored, and writes per client.
 
-`RequestLimitsMiddleware` is plain ASGI and sits outside routing, authentication and body parsing, so a
-client that sends too much is turned away before any of them spends memory or CPU on it:
+`RequestLimits` is asked by the one edge middleware (`servicekit.edge.EdgeMiddleware`), outside routing,
+authentication and body parsing, so a client that sends too much is turned away before any of them spends
+memory or CPU on it:
 - a body larger than the route's cap answers 413 (a declared `Content-Length` at once, without reading a
   byte; a streamed body as soon as the running count passes the cap). The cap is `max_body_bytes` (1 MB by
   default); a route that takes larger uploads says so with FastAPI's own `max_body_size=` argument.
@@ -34,14 +35,13 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from servicekit.auth.dependencies import CurrentPrincipal
 from servicekit.auth.principal import Principal
 from servicekit.errors import PROBLEM_BASE, Problem, problem_response
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_NUL_ESCAPE = re.compile(rb"%00")
 
 
 class BodyTooLarge(HTTPException):
@@ -119,10 +119,25 @@ def client_key(scope: Scope) -> str:
     return f"peer:{client[0]}" if client else "peer:unknown"
 
 
-class RequestLimitsMiddleware:
+@dataclass(frozen=True)
+class Refusal:
+    """A request turned away before routing: its status, problem type and detail."""
+
+    status: int
+    slug: str
+    detail: str
+    headers: dict[str, str] | None = None
+
+
+class RequestLimits:
+    """The limits of one service, judged from the request line and headers before anything reads the body.
+
+    Plain checks, no middleware of its own: `servicekit.edge.EdgeMiddleware` asks `refusal()` first and reads the
+    body through `counted_receive()`. A read costs a few substring and set tests; only writes touch a counter.
+    """
+
     def __init__(
         self,
-        app: ASGIApp,
         *,
         max_body_bytes: int,
         write_rate: str | None,
@@ -130,7 +145,6 @@ class RequestLimitsMiddleware:
         route_caps: Callable[[], list[_RouteCap]],
         rate_limits: RateLimits,
     ) -> None:
-        self.app = app
         self.max_body_bytes = max_body_bytes
         self.write_rate = write_rate
         self.upload_rate = upload_rate
@@ -142,19 +156,16 @@ class RequestLimitsMiddleware:
         """The body cap of the route this request will reach, and whether that route declared its own."""
         if self._caps is None:
             self._caps = self._route_caps()
-        for cap in self._caps:
+        for cap in self._caps:  # the few routes that declare a cap of their own (uploads); a set test each
             if method in cap.methods and cap.path.match(path):
                 return cap.max_bytes, True
         return self.max_body_bytes, False
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def refusal(self, scope: Scope) -> tuple[Refusal | None, int]:
+        """Why this request is refused before routing (None if it is not), and the body cap it is held to."""
         path: str = scope["path"]
-        if "\x00" in path or _NUL_ESCAPE.search(scope.get("query_string", b"")) or b"%00" in scope.get("raw_path", b""):
-            await _problem(scope, receive, send, 400, "bad-request", "A NUL character cannot be part of a request.")
-            return
+        if "\x00" in path or b"%00" in scope.get("query_string", b"") or b"%00" in scope.get("raw_path", b""):
+            return Refusal(400, "bad-request", "A NUL character cannot be part of a request."), self.max_body_bytes
         method: str = scope["method"]
         limit, declared = self._cap_for(method, path)
         if method in WRITE_METHODS:
@@ -163,47 +174,28 @@ class RequestLimitsMiddleware:
                 kind = "upload" if declared else "write"
                 wait = self.rate_limits.hit(rate, kind, client_key(scope))
                 if wait is not None:
-                    await _problem(
-                        scope,
-                        receive,
-                        send,
-                        429,
-                        "too-many-requests",
-                        f"Too many {kind}s from this client (limit {rate}); try again later.",
-                        headers={"Retry-After": str(math.ceil(wait))},
-                    )
-                    return
+                    detail = f"Too many {kind}s from this client (limit {rate}); try again later."
+                    return Refusal(429, "too-many-requests", detail, {"Retry-After": str(math.ceil(wait))}), limit
         declared_length = _content_length(scope)
         if declared_length is not None and declared_length > limit:
-            await _problem(scope, receive, send, 413, "content-too-large", _too_large_detail(limit))
-            return
+            return Refusal(413, "content-too-large", _too_large_detail(limit)), limit
+        return None, limit
 
-        received = 0
-        started = False
 
-        async def counted_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge(limit)
-            return message
+def counted_receive(receive: Receive, limit: int) -> Receive:
+    """`receive` that raises `BodyTooLarge` once the body read so far passes `limit` bytes."""
+    received = 0
 
-        async def watched_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+    async def counted() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(limit)
+        return message
 
-        try:
-            await self.app(scope, counted_receive, watched_send)
-        except BodyTooLarge:
-            # Raised where no exception handler catches it (a route reading the stream outside FastAPI's
-            # handlers): answer here unless a response has begun.
-            if started:
-                raise
-            await _problem(scope, receive, send, 413, "content-too-large", _too_large_detail(limit))
+    return counted
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -216,19 +208,16 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _problem(
-    scope: Scope,
-    receive: Receive,
-    send: Send,
-    status: int,
-    slug: str,
-    detail: str,
-    headers: dict[str, str] | None = None,
-) -> None:
+async def refuse(scope: Scope, receive: Receive, send: Send, refusal: Refusal) -> None:
+    """Answer `refusal` as problem details (RFC 9457)."""
     response = problem_response(
-        status, detail=detail, type_=PROBLEM_BASE + slug, instance=scope.get("path"), headers=headers
+        refusal.status,
+        detail=refusal.detail,
+        type_=PROBLEM_BASE + refusal.slug,
+        instance=scope.get("path"),
+        headers=refusal.headers,
     )
-    if status == 413:
+    if refusal.status == 413:
         response.headers["Connection"] = "close"  # the unread rest of the body is not worth reading
     await response(scope, receive, send)
 
