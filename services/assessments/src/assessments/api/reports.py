@@ -8,7 +8,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from assessments.api.schemas import (
@@ -24,11 +24,17 @@ from assessments.api.schemas import (
 )
 from assessments.service import reports as service
 from assessments.service.factory_refs import MergedFactory
+from servicekit.database import database_of
 from servicekit.downloads import content_disposition, csv_writer
 from servicekit.edge import AnyPrincipal, StaffPrincipal, UnitOfWorkDep
 from servicekit.errors import PROBLEM_RESPONSES, BadRequest
+from servicekit.reads import RenderedBodies
 
 router = APIRouter(responses=PROBLEM_RESPONSES)
+
+# Reports rendered per assessment and reader kind, at the version they were rendered from (this process only;
+# each request checks the version first, so a revision shows at once everywhere).
+_RENDERED = RenderedBodies()
 
 
 def _report_out(report: service.Report) -> ReportOut | ReportWithEvidenceOut:
@@ -88,28 +94,41 @@ def _report_out(report: service.Report) -> ReportOut | ReportWithEvidenceOut:
 )
 async def get_report(
     assessment_id: uuid.UUID,
-    uow: UnitOfWorkDep,
+    request: Request,
     principal: AnyPrincipal,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
-) -> Any:
+) -> Response:
     """Findings by cluster and compliance point with non-compliance figures; publicly reported issues marked.
 
     Staff of the country at any time; the factory once released; a buyer once released and when the
-    partnerships service has granted it this factory's cycle. Evidence notes only for staff and the factory.
+    partnerships service has granted it this factory's cycle. Evidence notes only for staff of its country (the
+    factory reads each finding's explanation instead).
     """
-    # staff and the factory get `ReportWithEvidenceOut`, a buyer `ReportOut` (no evidence field at all)
-    report = await service.report(uow, principal=principal, assessment_id=assessment_id)
-    if format == "json":
-        return _report_out(report)
-    out = io.StringIO()
-    writer = csv_writer(out, lineterminator="\n")
-    writer.writerow(service.REPORT_CSV_COLUMNS)
-    writer.writerows(service.report_rows(report))
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": content_disposition(f"assessment-{assessment_id}.csv")},
-    )
+    database = database_of(request)
+    if format == "csv":
+        async with database.unit_of_work() as uow:
+            report = await service.report(uow, principal=principal, assessment_id=assessment_id)
+        out = io.StringIO()
+        writer = csv_writer(out, lineterminator="\n")
+        writer.writerow(service.REPORT_CSV_COLUMNS)
+        writer.writerows(service.report_rows(report))
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": content_disposition(f"assessment-{assessment_id}.csv")},
+        )
+    # Hot path: who may read it and which version there is, in one read-only statement per request; the JSON
+    # is rendered (in a unit of work) once per version and reader kind, then served as bytes.
+    wanted = await service.report_version(database, principal=principal, assessment_id=assessment_id)
+    document = (assessment_id, wanted.with_evidence)
+    body = _RENDERED.get(document, wanted.version)
+    if body is None:
+        async with database.unit_of_work() as uow:
+            report = await service.report(uow, principal=principal, assessment_id=assessment_id)
+        # staff get `ReportWithEvidenceOut`, the factory and buyers `ReportOut` (no evidence field at all)
+        body = _report_out(report).model_dump_json().encode()
+        _RENDERED.put(document, wanted.version, body)
+    return Response(body, media_type="application/json")
 
 
 @router.get(

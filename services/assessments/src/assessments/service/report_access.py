@@ -24,23 +24,35 @@ def shows_evidence(principal: Principal, assessment: Assessment) -> bool:
     return principal.is_staff_of(assessment.country)
 
 
-async def may_read_report(uow: UnitOfWork, principal: Principal, assessment: Assessment) -> bool:
-    """Staff of the country always; the factory once released; a buyer once released and granted access."""
+def asking_buyer(principal: Principal) -> uuid.UUID | None:
+    """The buyer the caller acts for, if it is one (its grant may decide what it reads)."""
+    if Role.BUYER not in principal.roles or not principal.organisation_id:
+        return None
+    try:
+        return uuid.UUID(principal.organisation_id)
+    except ValueError:
+        return None
+
+
+def may_read_given(principal: Principal, assessment: Assessment, *, buyer_granted: bool) -> bool:
+    """Staff of the country always; the factory once released; a buyer once released and granted access
+    (`buyer_granted`: the projection's decision for this buyer, factory and cycle)."""
     if principal.is_staff_of(assessment.country):
         return True
     if assessment.status not in VISIBLE_TO_FACTORY:
         return False
     if is_own_factory(principal, assessment):
         return True
-    if Role.BUYER in principal.roles and principal.organisation_id:
-        try:
-            buyer = uuid.UUID(principal.organisation_id)
-        except ValueError:
-            return False
-        return await report_access.granted(
-            uow.session, buyer_id=buyer, factory_id=assessment.factory_id, cycle=assessment.cycle
-        )
-    return False
+    return asking_buyer(principal) is not None and buyer_granted
+
+
+async def may_read_report(uow: UnitOfWork, principal: Principal, assessment: Assessment) -> bool:
+    """As `may_read_given`, reading the buyer's grant from the projection."""
+    buyer = asking_buyer(principal)
+    granted = buyer is not None and await report_access.granted(
+        uow.session, buyer_id=buyer, factory_id=assessment.factory_id, cycle=assessment.cycle
+    )
+    return may_read_given(principal, assessment, buyer_granted=granted)
 
 
 async def record_access_granted(uow: UnitOfWork, event: ReportAccessGranted, envelope: Envelope) -> None:

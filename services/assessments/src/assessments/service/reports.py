@@ -4,11 +4,12 @@ country's average non-compliance on publicly reported issues."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from assessments.adapters import factory_refs
+from assessments.adapters import factory_refs, report_reads
 from assessments.adapters.assessments import AssessmentRepository
 from assessments.adapters.findings import FindingRepository
 from assessments.domain import aggregates as agg
@@ -17,10 +18,10 @@ from assessments.domain.assessment import Assessment, Finding
 from assessments.domain.tool import Cluster, Tool, ToolVersion
 from assessments.service import tools
 from assessments.service.factory_refs import MergedFactory
-from assessments.service.report_access import may_read_report, shows_evidence
+from assessments.service.report_access import asking_buyer, may_read_given, may_read_report, shows_evidence
 from assessments.service.scheduling import readable
 from servicekit.auth import Principal, Role, check_staff
-from servicekit.database import UnitOfWork
+from servicekit.database import Database, UnitOfWork
 from servicekit.errors import NotFound
 
 
@@ -104,6 +105,26 @@ async def report(uow: UnitOfWork, *, principal: Principal, assessment_id: uuid.U
         clusters=[_cluster(tool, cluster, figures, findings) for cluster in tool.clusters.values()],
         with_evidence=shows_evidence(principal, assessment),
     )
+
+
+@dataclass(frozen=True)
+class ReportVersion:
+    """Which report a caller may read: `with_evidence` as in `Report`; `version` is equal for two reads exactly
+    when the report rendered for them is the same (its content, and `overdue`, which follows the date)."""
+
+    assessment_id: uuid.UUID
+    with_evidence: bool
+    version: Hashable
+
+
+async def report_version(database: Database, *, principal: Principal, assessment_id: uuid.UUID) -> ReportVersion:
+    """As `report` decides who may read it (404 for anyone who may not), with one read-only statement and no
+    transaction: what a request checks before serving a report rendered earlier from the same version."""
+    state = await report_reads.report_state(database, assessment_id, buyer_id=asking_buyer(principal))
+    if state is None or not may_read_given(principal, state.assessment, buyer_granted=bool(state.buyer_granted)):
+        raise NotFound(f"No assessment {assessment_id}.")
+    overdue = state.assessment.overdue(datetime.now(UTC).date())
+    return ReportVersion(assessment_id, shows_evidence(principal, state.assessment), (state.version, overdue))
 
 
 REPORT_CSV_COLUMNS = (

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from partnerships.adapters.audit import AuditTrail
 from partnerships.adapters.tables import ENTITLEMENT, REPORT_ACCESS
 from partnerships.domain.relationships import AccessDecision, Entitlement, Scope
+from servicekit.database import Database
 
 
 class AccessRepository(AuditTrail):
@@ -87,3 +88,35 @@ _DECISION = {
     Scope.ASSESSMENT_REPORTS: REPORT_ACCESS.c.granted,
     Scope.PROGRESS_REPORTS: REPORT_ACCESS.c.progress_granted,
 }
+
+
+# One read-only statement (prepared once per read connection): the factory's country, which decides whether
+# staff may ask, and the pair's decisions by cycle as parallel arrays (one row, whatever the number of cycles).
+_DECISIONS_WITH_COUNTRY = """
+SELECT (SELECT country FROM factory_ref WHERE factory_id = $2) AS country,
+       array_agg(cycle ORDER BY cycle) AS cycles,
+       array_agg(granted ORDER BY cycle) AS granted,
+       array_agg(decided_at ORDER BY cycle) AS decided_at,
+       array_agg(progress_granted ORDER BY cycle) AS progress_granted
+  FROM report_access
+ WHERE buyer_id = $1 AND factory_id = $2
+"""
+
+
+async def decisions_with_country(
+    database: Database, buyer_id: uuid.UUID, factory_id: uuid.UUID
+) -> tuple[str | None, list[AccessDecision]]:
+    """The factory's country (None if unknown) and the decisions last published for the pair, by cycle."""
+    row = await database.read_one(_DECISIONS_WITH_COUNTRY, buyer_id, factory_id)
+    assert row is not None  # an aggregate without GROUP BY always answers one row
+    cycles = row["cycles"] or []
+    decisions = [
+        AccessDecision(
+            buyer_id=buyer_id, factory_id=factory_id, cycle=cycle, granted=bool(granted), decided_at=decided_at,
+            progress_reports_granted=progress,
+        )
+        for cycle, granted, decided_at, progress in zip(
+            cycles, row["granted"] or [], row["decided_at"] or [], row["progress_granted"] or [], strict=True
+        )
+    ]  # fmt: skip
+    return row["country"], decisions

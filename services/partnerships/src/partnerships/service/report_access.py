@@ -19,13 +19,14 @@ from betterwork_contracts.events.partnerships import (
     ReportAccessRevoked,
 )
 from partnerships.adapters import delivery_queue
+from partnerships.adapters import report_access as access_reads
 from partnerships.adapters.buyers import BuyerRepository
 from partnerships.adapters.consents import ConsentRepository
 from partnerships.adapters.report_access import AccessRepository
 from partnerships.domain.relationships import AccessDecision, Entitlement, Scope, changed_decisions
 from partnerships.service.factories import check_not_merged, factory
 from servicekit.auth import Principal, Role, check_staff
-from servicekit.database import UnitOfWork
+from servicekit.database import Database, UnitOfWork
 from servicekit.errors import Conflict, NotFound
 
 
@@ -109,16 +110,18 @@ async def grant_entitlement(
 
 
 async def access(
-    uow: UnitOfWork, *, principal: Principal, buyer_id: uuid.UUID, factory_id: uuid.UUID
+    database: Database, *, principal: Principal, buyer_id: uuid.UUID, factory_id: uuid.UUID
 ) -> list[AccessDecision]:
-    """The published decision per cycle, for the buyer itself, the factory itself, or staff of its country."""
-    found = await factory(uow, factory_id)
+    """The published decision per cycle, for the buyer itself, the factory itself, or staff of its country.
+
+    A hot read: the factory's country and the decisions come from one read-only statement, no transaction."""
+    country, decisions = await access_reads.decisions_with_country(database, buyer_id, factory_id)
     allowed = (
         principal.is_admin
         or principal.organisation(Role.BUYER) == buyer_id
         or principal.organisation(Role.FACTORY) == factory_id
-        or (found is not None and principal.staff_country == found.country)
+        or (country is not None and principal.staff_country == country)
     )
     if not allowed:
         raise NotFound("No such buyer and factory.")
-    return await AccessRepository(uow.session).decisions(buyer_id, factory_id)
+    return decisions
