@@ -55,6 +55,7 @@ from betterwork_contracts.events.partnerships import (
     BuyerTierChanged,
     ConsentGranted,
     ConsentRevoked,
+    IndustryAlertIssued,
     ProgressReportAccessGranted,
     ProgressReportAccessRevoked,
     ReportAccessGranted,
@@ -291,6 +292,29 @@ SAMPLES: dict[str, list[IntegrationEvent]] = {
             buyer_ids=[BUYER_ID],
             raised_at=AT,
         )
+    ],
+    IndustryAlertIssued.type: [
+        IndustryAlertIssued(
+            alert_id=TOOL_ID,
+            country="KH",
+            kind="strike",
+            title="Strike on National Road 4",
+            body="Workers of three factories in Kandal are on strike; deliveries may be late this week.",
+            factory_ids=[],
+            province="Kandal",
+            recipient_buyer_count=12,
+            issued_at=AT,
+        ),
+        IndustryAlertIssued(
+            alert_id=CASE_ID,
+            country="KH",
+            kind="building_safety",
+            title="Cracks in block C",
+            body="Block C was evacuated; an engineer inspects it on Monday.",
+            factory_ids=[FACTORY_ID],
+            recipient_buyer_count=0,
+            issued_at=AT,
+        ),
     ],
     EntitlementPurchased.type: [
         EntitlementPurchased(

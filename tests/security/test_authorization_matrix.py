@@ -75,6 +75,7 @@ PATH_KINDS: dict[tuple[str, str], str] = {
     ("invoicing", "buyer_id"): "buyer",
     ("invoicing", "entry_id"): "entry",
     ("invoicing", "country"): "country",
+    ("invoicing", "refund_id"): "refund_due",
     ("assessments", "proposal_id"): "revision_proposal",
     ("assessments", "referral_id"): "referral",
     ("advisory", "plan_id"): "improvement_plan",
@@ -178,6 +179,10 @@ BODIES: dict[str, Callable[[World], Body]] = {
     "invoicing-buy_credits": lambda w: _json({"quantity": 1, "country": w.country, "billing": billing()}),
     "invoicing-spend_credit": lambda w: _json({"factory_id": w["factory"], "cycle": 2}),
     "invoicing-reverse_spend": lambda w: _json({"reason": "spent on the wrong factory"}),
+    "invoicing-refund_refund_due": lambda w: _json(
+        {"refunded_on": date.today().isoformat(), "method": "bank_transfer", "reference": "ABA-MATRIX-0001"}
+    ),
+    "invoicing-set_off_refund_due": lambda w: _json({"invoice_id": w["invoice"]}),
     "partnerships-register_buyer": lambda w: _json({"name": f"Brand {random_word()}", "headquarters_country": "SE"}),
     "partnerships-update_buyer": lambda w: _json({"name": f"Brand {random_word()}"}),
     "partnerships-grant_entitlement": lambda w: _json({"buyer_id": w["buyer"], "factory_id": w["factory"], "cycle": 2}),
@@ -204,6 +209,7 @@ BODY_REFERENCES = {
     "invoicing-create_invoice",
     "invoicing-record_payment",
     "invoicing-spend_credit",
+    "invoicing-set_off_refund_due",
     "partnerships-grant_entitlement",
     "partnerships-grant_consent",
     "partnerships-declare_link",

@@ -10,13 +10,14 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from importlib.resources import files
 from typing import Any
 
 import httpx
 import yaml
 
+from betterwork_contracts.events.assessments import AssessmentCancelled, AssessmentScheduled
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from devstack.testkit import advisory as advisory_kit
 from devstack.testkit import assessments as assessments_kit
@@ -25,6 +26,7 @@ from devstack.testkit import partnerships as partnerships_kit
 from devstack.testkit import transparency as transparency_kit
 from devstack.testkit.access import as_role, factory, service, staff, team_leader
 from devstack.testkit.database import connect_as
+from devstack.testkit.events import cloudevent_headers
 from devstack.testkit.registry import enrolled_factory, new_factory, random_word, registered_factory
 from servicekit.auth import Role
 
@@ -235,7 +237,8 @@ async def build(p: Platform, country: str) -> World:
     world.ids["message"] = await failed_message(tp, uuid.UUID(world["endpoint"]))
     world.ids["industry_alert"] = await industry_alert(c["partnerships"], as_staff, world)
 
-    # invoicing: the factory in its read model, the country's price list, an invoice, credits bought and spent
+    # invoicing: the factory in its read model, the country's price list, an invoice, credits bought and spent, a
+    # refund due (an assessment charged, paid, then cancelled)
     await invoicing_kit.known_factory(tp, country=country, factory_id=fid)
     finance = headers(tp, "staff", world)
     await invoicing_kit.price_list(c["invoicing"], finance, country)
@@ -259,6 +262,7 @@ async def build(p: Platform, country: str) -> World:
     )
     assert spent.status_code == 201, spent.text
     world.ids["entry"] = spent.json()["entry_id"]
+    world.ids["refund_due"] = await refund_due(p, world)
 
     # advisory: the factory in its read model, an improvement plan with a self-diagnosed item, a committee member
     await advisory_factory(tp, fid, country)
@@ -322,6 +326,89 @@ async def industry_alert(client: httpx.AsyncClient, as_staff: dict[str, str], wo
     assert issued.json()["buyer_ids"] == [world["buyer"]], issued.text
     alert_id: str = issued.json()["id"]
     return alert_id
+
+
+# A price list version of the world's country that charges per assessment, in force only from a day no other
+# object of the matrix is priced on (the countries charge per cycle today): the assessment of `refund_due` visits
+# the factory that day, so its charge is issued the way a per-assessment country's is.
+PER_ASSESSMENT_FROM = date(2099, 12, 1)
+ASSESSMENT_PRICE = {"service": "assessment", "description": "Compliance assessment", "unit_price": "3500.00"}
+
+
+async def refund_due(p: Platform, world: World) -> str:
+    """A refund due of the world's factory, made the way one is made: invoicing's consumer charges a scheduled
+    assessment (per-assessment price list), finance staff record its payment, then the assessment is cancelled
+    and invoicing's consumer credits the paid charge in full, leaving the refund due (open)."""
+    tp, client, finance = p.test_platform, p.clients["invoicing"], headers(p.test_platform, "staff", world)
+    items = [*invoicing_kit.price_list_body(world.country)["items"], ASSESSMENT_PRICE]
+    await invoicing_kit.price_list(
+        client, finance, world.country, effective_from=PER_ASSESSMENT_FROM.isoformat(), items=items
+    )
+    scheduled = AssessmentScheduled(
+        assessment_id=uuid.uuid4(),
+        factory_id=uuid.UUID(world["factory"]),
+        country=world.country,
+        cycle=1,
+        assessment_type="initial",
+        mode="announced",
+        joint=False,
+        tool_version_id=uuid.UUID(world["tool"]),
+        start_date=PER_ASSESSMENT_FROM,
+        end_date=PER_ASSESSMENT_FROM + timedelta(days=1),
+        scheduled_at=datetime.now(UTC),
+    )
+    await deliver_to_invoicing(tp, scheduled)
+    charges = await client.get("/v1/invoices", params={"assessment_id": str(scheduled.assessment_id)}, headers=finance)
+    assert charges.status_code == 200, charges.text
+    (charge,) = charges.json()["items"]
+    assert charge["status"] == "issued", charge
+    paid = await client.post(
+        "/v1/payments",
+        json={
+            "amount": f"{charge['total_minor'] / 100:.2f}",
+            "currency": charge["currency"],
+            "received_on": date.today().isoformat(),
+            "invoice_id": charge["id"],
+        },
+        headers=finance,
+    )
+    assert paid.status_code == 201, paid.text
+    cancelled = AssessmentCancelled(
+        assessment_id=scheduled.assessment_id,
+        factory_id=scheduled.factory_id,
+        country=world.country,
+        cycle=1,
+        previous_status="scheduled",
+        reason="Factory closed",
+        cancelled_at=datetime.now(UTC),
+    )
+    await deliver_to_invoicing(tp, cancelled)
+    detail = await client.get(f"/v1/invoices/{charge['id']}", headers=finance)
+    assert detail.status_code == 200, detail.text
+    (owed,) = detail.json()["refunds_due"]
+    assert owed["status"] == "open", owed
+    refund_id: str = owed["id"]
+    return refund_id
+
+
+async def deliver_to_invoicing(platform: TestPlatform, *events: AssessmentScheduled | AssessmentCancelled) -> None:
+    """Run invoicing's handler of each event in one transaction, as its consumer would (the matrix runs no
+    consumer and no broker traffic), with the assessments service as the events' source."""
+    from invoicing.handlers import EVENT_HANDLERS
+    from messaging.envelope import Envelope
+    from messaging.runtime import outbox_for
+    from servicekit.database import Database
+
+    settings = platform.settings("invoicing")
+    database = Database(settings.service_database_url(), schema="invoicing", event_sink=outbox_for(settings).write)
+    try:
+        for event in events:
+            envelope = Envelope.from_headers(cloudevent_headers(event, source="/assessments", country=event.country))
+            async with database.unit_of_work() as uow:
+                await EVENT_HANDLERS[event.type](uow, event, envelope)
+                await uow.commit()
+    finally:
+        await database.engine.dispose()
 
 
 async def progress_report(p: Platform, world: World) -> str:

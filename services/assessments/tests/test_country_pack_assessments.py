@@ -40,7 +40,7 @@ async def test_a_cambodia_instance_runs_the_tool_and_protocol_its_pack_names(
     app = test_platform.app("assessments", **QUIET, country="KH")
     programme = app.state.country_programme
     assert (programme.tool, programme.tool_version, programme.protocol) == ("kh_garment", "1.0", "zt_protocol_kh")
-    assert programme.referral_list == ("ministry_of_labour", "taftac", "union_federations")
+    assert programme.referral_list == ("ministry_of_labour", "employers_association")
     assert programme.cycle_months == 12
     headers = staff(test_platform, "KH")
     async with serve_in_process(app) as client:
@@ -73,9 +73,18 @@ def jo_tool(**identity: str) -> bytes:
     return str(yaml.safe_dump(document, allow_unicode=True)).encode()
 
 
-def jo_protocol(**identity: str) -> bytes:
+# The parties Jordan's pack refers findings to besides the ministry, as its protocol would define them.
+JO_REFERRALS = {"gtu_union": {"en": "General Trade Union of Workers in Textile, Garment and Clothing Industries"},
+                "jgate": {"en": "Jordan Garments, Accessories and Textiles Exporters' Association"}}  # fmt: skip
+
+
+def jo_protocol(*, referrals: bool = True, **identity: str) -> bytes:
+    """Jordan's protocol as its programme would upload it (the shipped Cambodian one stands in), defining the parties
+    of Jordan's referral list unless `referrals` is False."""
     text = files("assessments").joinpath("data", "zt_protocol_kh.yaml").read_text(encoding="utf-8")
     document = yaml.safe_load(text) | {"country": "JO", "code": "zt_protocol_jo", "version": "1.0"} | identity
+    if referrals:
+        document["parties"] |= JO_REFERRALS
     return str(yaml.safe_dump(document, allow_unicode=True)).encode()
 
 
@@ -193,6 +202,16 @@ async def test_a_jordan_instance_refuses_a_tool_or_protocol_other_than_its_pack_
         assert refused.status_code == 409
         assert refused.json()["expected_protocol"]["version"] == "1.0"
         assert refused.json()["received_protocol"]["version"] == "0.9"
+        # the pack's protocol, but without the parties the pack refers findings to: refused, naming them
+        loaded = (await client.get("/v1/programme", headers=headers)).json()
+        refused = await client.put(
+            "/v1/zero-tolerance-protocol", content=jo_protocol(referrals=False), headers=headers | YAML
+        )
+        assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["unknown_parties"] == ["gtu_union", "jgate"]
+        assert "refers zero-tolerance findings to gtu_union, jgate" in refused.json()["detail"]
+        assert "Nothing was changed" in refused.json()["detail"]
+        assert (await client.get("/v1/programme", headers=headers)).json() == loaded
         # staff of another country are told there is no programme to see
         other = await client.get("/v1/programme", headers=staff(test_platform, "KH"))
         assert other.status_code == 404
@@ -230,6 +249,28 @@ def test_a_pack_asking_for_another_version_or_another_country_s_tool_stops_the_s
     monkeypatch.setenv("COUNTRY_PACK", str(pack_file(tmp_path, zero_tolerance_protocol_version="1.1")))
     with pytest.raises(CountryPackError, match=r"asks for zero-tolerance protocol zt_protocol_kh 1.1"):
         test_platform.app("assessments", **QUIET, country="KH")
+
+
+def test_a_pack_referring_findings_to_a_party_its_shipped_protocol_lacks_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch, test_platform: TestPlatform, tmp_path: Path
+) -> None:
+    """The names the packs once carried (TAFTAC, union federations, VCCI) are not parties of the shipped protocols."""
+    for iso, referrals, unknown in (
+        ("kh", ["ministry_of_labour", "taftac", "union_federations"], "taftac, union_federations"),
+        ("vn", ["molisa", "vgcl", "vcci"], "vcci"),
+    ):
+        monkeypatch.setenv("COUNTRY_PACK", str(pack_file(tmp_path, iso, referral_list=referrals)))
+        expected = rf"refers zero-tolerance findings to {unknown}, which zero-tolerance protocol zt_protocol_{iso} "
+        with pytest.raises(CountryPackError, match=expected + "does not define"):
+            test_platform.app("assessments", **QUIET, country=iso.upper())
+
+
+@pytest.mark.parametrize("iso", ["kh", "vn"])
+def test_the_shipped_packs_refer_findings_only_to_parties_of_the_shipped_protocols(iso: str) -> None:
+    programme = programme_of(load_country_pack(COUNTRIES / f"{iso}.yaml"))
+    assert programme is not None and programme.protocol_file is not None
+    document = yaml.safe_load(files("assessments").joinpath("data", programme.protocol_file).read_text("utf-8"))
+    assert set(programme.referral_list) <= set(document["parties"])
 
 
 def test_betterwork_serve_refuses_a_bad_pack_with_one_clear_line(test_platform: TestPlatform, tmp_path: Path) -> None:

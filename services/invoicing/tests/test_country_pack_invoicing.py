@@ -1,6 +1,7 @@
 """The invoicing part of the country pack, through HTTP against real Postgres: the pack's price list is in force
 once the service has started (seeded once, however often it starts), its payment terms set the due date of
-every invoice issued, and a pack that disagrees with what invoicing holds stops the start, naming the field.
+every invoice issued (over HTTP, and from events: a per-assessment charge is due on the pack's terms too), and a
+pack that disagrees with what invoicing holds stops the start, naming the field.
 
 The instance serves "QK" (a user-assigned code no other test uses) so the seeded price list cannot meet
 another test's lists in the shared database; its issuer and overdue policy are invoicing's defaults.
@@ -8,17 +9,23 @@ another test's lists in the shared database; its issuer and overdue policy are i
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from betterwork_contracts.events.assessments import AssessmentScheduled
+from devstack.broker import TansuBroker
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from devstack.testkit.access import staff
-from devstack.testkit.invoicing import finance, known_factory
+from devstack.testkit.database import fetch
+from devstack.testkit.events import cloudevent_headers, on, produce_raw
+from devstack.testkit.invoicing import finance, known_factory, price_list
+from devstack.testkit.waiting import wait_until
 from invoicing.domain.issuers import issuer_for
 from invoicing.domain.overdue import policy_for
 from servicekit.country_pack import CountryPackError
@@ -28,15 +35,15 @@ QUIET = {"relay_enabled": False, "consumer_enabled": False, "overdue_sweep_enabl
 EFFECTIVE = date.today() - timedelta(days=30)
 
 
-def qk_pack(tmp_path: Path, name: str = "qk.yaml", **invoicing: Any) -> Path:
+def qk_pack(tmp_path: Path, name: str = "qk.yaml", *, country: str = "QK", **invoicing: Any) -> Path:
     """Cambodia's pack, moved to QK: issuer and overdue policy as invoicing holds them for an unlisted country."""
     data = yaml.safe_load((COUNTRIES / "kh.yaml").read_text(encoding="utf-8"))
-    data["country"] = "QK"
+    data["country"] = country
     part = data["invoicing"]
-    part["issuing_entity"] = asdict(issuer_for("QK"))
+    part["issuing_entity"] = asdict(issuer_for(country))
     part["overdue_policy"] = [
         {"days_past_due": s.days_past_due, "action": s.action.value, "min_amount_due": dict(s.min_amount_due)}
-        for s in policy_for("QK").steps
+        for s in policy_for(country).steps
     ]
     part["payment_terms_days"] = 45
     part["price_list"]["effective_from"] = EFFECTIVE.isoformat()
@@ -99,6 +106,56 @@ async def test_the_pack_s_price_list_and_payment_terms_drive_the_invoices(
     with pytest.raises(CountryPackError, match=r"differs from the version invoicing already holds for that day"):
         async with serve_in_process(test_platform.app("invoicing", **QUIET, country="QK")):
             pass
+
+
+async def test_a_charge_issued_from_an_event_is_due_on_the_pack_s_payment_terms(
+    monkeypatch: pytest.MonkeyPatch,
+    test_platform: TestPlatform,
+    tmp_path: Path,
+    dedicated_broker: TansuBroker,
+    topic_prefix: str,
+) -> None:
+    """The consumer has no settings: the terms stored at start ("QS" charges per assessment from today on)."""
+    monkeypatch.setenv("COUNTRY_PACK", str(qk_pack(tmp_path, country="QS", payment_terms_days=21)))
+    settings = on(dedicated_broker, topic_prefix, kafka_fetch_max_wait_ms=25)
+    app = test_platform.app("invoicing", **settings, overdue_sweep_enabled=False, country="QS")
+    async with serve_in_process(app) as client:
+        items = [{"service": "assessment", "description": "Compliance assessment", "unit_price": "3500.00"}]
+        await price_list(client, staff(test_platform, "QS"), "QS", items=items, effective_from=date.today().isoformat())
+        factory_id = await known_factory(test_platform, country="QS")
+        start = date.today() + timedelta(days=14)
+        event = AssessmentScheduled(
+            assessment_id=uuid.uuid4(),
+            factory_id=factory_id,
+            country="QS",
+            cycle=1,
+            assessment_type="initial",
+            mode="announced",
+            joint=False,
+            tool_version_id=uuid.uuid4(),
+            start_date=start,
+            end_date=start + timedelta(days=1),
+            scheduled_at=datetime.now(UTC),
+        )
+        headers = cloudevent_headers(event, source="/assessments", country="QS")
+        await produce_raw(
+            dedicated_broker.bootstrap_servers,
+            topic_prefix + event.topic.name,
+            [(event.aggregate_id.encode(), event.model_dump_json().encode(), headers)],
+        )
+
+        async def charges() -> list[dict[str, Any]]:
+            found = await client.get(
+                "/v1/invoices", params={"assessment_id": str(event.assessment_id)}, headers=finance(test_platform, "QS")
+            )
+            items: list[dict[str, Any]] = found.json()["items"]
+            return items
+
+        (invoice,) = await wait_until(charges, lambda found: len(found) == 1, timeout=30)
+    assert invoice["status"] == "issued" and invoice["terms_days"] == 21
+    assert date.fromisoformat(invoice["due_date"]) - date.fromisoformat(invoice["issue_date"]) == timedelta(days=21)
+    stored = await fetch(test_platform, "invoicing", "SELECT days FROM invoicing.payment_terms WHERE country = 'QS'")
+    assert [r["days"] for r in stored] == [21]
 
 
 def test_an_explicit_payment_terms_setting_wins_over_the_pack(

@@ -1,7 +1,9 @@
 """`factory.merged` through invoicing's consumer on a real broker: the duplicate's invoices, payments and buyers'
 credit spends move to the survivor, the survivor's redundant package draft of the same first cycle is dropped,
 the survivor's factory users read what moved, and its next package continues the history (cycle 2, not a second
-initial package). Cambodia charges per cycle."""
+initial package); assessments' `cycles.renumbered` re-keys both records' invoices and credit spends to the new
+cycle numbers, in either order with the merge and once; the group discount counts a manufacturing group by its id
+across countries. Cambodia charges per cycle."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ import httpx
 import pytest
 
 from betterwork_contracts.base import IntegrationEvent
-from betterwork_contracts.events.registry import FactoryMerged, FactoryStatusChanged
+from betterwork_contracts.events.assessments import AssessmentCyclesRenumbered, CycleMove
+from betterwork_contracts.events.registry import FactoryMerged, FactoryProfile, FactoryRegistered, FactoryStatusChanged
 from devstack.broker import TansuBroker
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from devstack.testkit.access import buyer, factory, staff
@@ -35,11 +38,13 @@ async def client(
         yield c
 
 
-async def deliver(broker: TansuBroker, prefix: str, platform: TestPlatform, *events: IntegrationEvent) -> None:
-    """The registry's events, on its topic, in order; returns once invoicing applied them all."""
+async def deliver(
+    broker: TansuBroker, prefix: str, platform: TestPlatform, *events: IntegrationEvent, source: str = "/registry"
+) -> None:
+    """The registry's (or `source`'s) events, on their topic, in order; returns once invoicing applied them all."""
     ids = []
     for event in events:
-        headers = cloudevent_headers(event, source="/registry", country="KH")
+        headers = cloudevent_headers(event, source=source, country=getattr(event, "country", "KH"))
         await produce_raw(
             broker.bootstrap_servers,
             prefix + event.topic.name,
@@ -160,3 +165,119 @@ async def test_a_merge_moves_invoicing_to_the_survivor_which_is_not_charged_a_se
     first, second = await invoices_of(client, test_platform, survivor)
     assert first["id"] == issued["id"]
     assert second["status"] == "draft" and second["cycle"] == 2 and second["customer"]["id"] == str(survivor)
+
+
+@pytest.mark.parametrize("renumbered_first", [False, True], ids=["merge-then-renumbering", "renumbering-then-merge"])
+async def test_renumbered_cycles_re_key_the_invoices_and_credit_spends_of_both_records_once(
+    client: httpx.AsyncClient,
+    test_platform: TestPlatform,
+    dedicated_broker: TansuBroker,
+    topic_prefix: str,
+    renumbered_first: bool,
+) -> None:
+    duplicate, survivor = await known_factory(test_platform), await known_factory(test_platform)
+    await deliver(
+        dedicated_broker,
+        topic_prefix,
+        test_platform,
+        status_changed(duplicate, 4, "enrolled", "active"),
+        status_changed(survivor, 4, "enrolled", "active"),
+    )
+    packages = {}
+    for factory_id in (duplicate, survivor):
+        (draft,) = await invoices_of(client, test_platform, factory_id)
+        issued = await client.post(f"/v1/invoices/{draft['id']}/issue", headers=finance(test_platform))
+        assert issued.status_code == 200, issued.text
+        packages[factory_id] = issued.json()["id"]
+    buyer_id = uuid.uuid4()
+    await paid_credits(client, test_platform, buyer_id, 2)
+    for factory_id in (duplicate, survivor):
+        spent = await client.post(
+            "/v1/wallet/spends",
+            json={"factory_id": str(factory_id), "cycle": 1},
+            headers=buyer(test_platform, buyer_id),
+        )
+        assert spent.status_code == 201, spent.text
+
+    # By date, the retired record's cycle came after the survivor's: it is the survivor's second cycle now.
+    merged = FactoryMerged(
+        factory_id=duplicate, version=5, survivor_id=survivor, country="KH", merged_at=datetime.now(UTC)
+    )
+    renumbered = AssessmentCyclesRenumbered(
+        factory_id=survivor,
+        retired_id=duplicate,
+        country="KH",
+        moves=[
+            CycleMove(factory_id=duplicate, from_cycle=1, to_cycle=2),
+            CycleMove(factory_id=survivor, from_cycle=1, to_cycle=1),
+        ],
+        renumbered_at=datetime.now(UTC),
+    )
+    steps: list[tuple[IntegrationEvent, str]] = [(merged, "/registry"), (renumbered, "/assessments")]
+    for event, source in reversed(steps) if renumbered_first else steps:
+        await deliver(dedicated_broker, topic_prefix, test_platform, event, source=source)
+    # Told again (a replay under another event id): the survivor's cycles do not move a second time.
+    await deliver(dedicated_broker, topic_prefix, test_platform, renumbered, source="/assessments")
+
+    by_id = {i["id"]: i for i in await invoices_of(client, test_platform, survivor)}
+    assert by_id[packages[duplicate]]["cycle"] == 2 and by_id[packages[duplicate]]["customer"]["id"] == str(survivor)
+    assert by_id[packages[survivor]]["cycle"] == 1
+    spends = await fetch(
+        test_platform,
+        "invoicing",
+        "SELECT factory_id, cycle FROM invoicing.credit_entry WHERE buyer_id = $1 AND kind = 'spend' ORDER BY cycle",
+        buyer_id,
+    )
+    assert [(s["factory_id"], s["cycle"]) for s in spends] == [(survivor, 1), (survivor, 2)]
+    # The survivor is enrolled for its next cycle: after the two it has now, the third.
+    await deliver(
+        dedicated_broker,
+        topic_prefix,
+        test_platform,
+        status_changed(survivor, 5, "exited", "enrolled"),
+        status_changed(survivor, 6, "enrolled", "exited"),
+    )
+    cycles = sorted(i["cycle"] for i in await invoices_of(client, test_platform, survivor))
+    assert cycles == [1, 2, 3]
+
+
+def registered(country: str, *, group_name: str, group_id: uuid.UUID | None) -> FactoryRegistered:
+    return FactoryRegistered(
+        factory_id=uuid.uuid4(),
+        version=1,
+        country=country,
+        name=f"{group_name} {country} {uuid.uuid4().hex[:4]}",
+        registered_at=datetime.now(UTC),
+        profile=FactoryProfile(group_name=group_name, group_id=group_id),
+    )
+
+
+async def test_the_group_discount_counts_a_group_by_its_id_across_countries_and_by_name_within_one(
+    client: httpx.AsyncClient, test_platform: TestPlatform, dedicated_broker: TansuBroker, topic_prefix: str
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    with_id = [registered(c, group_name=f"Apsara {tag}", group_id=uuid.uuid4()) for c in ("KH",)]
+    group_id = with_id[0].profile.group_id  # type: ignore[union-attr]
+    with_id += [
+        registered(c, group_name=f"Apsara {tag}", group_id=group_id) for c in ("KH", "KH", "VN", "ID")
+    ]  # five factories of one group, three of them in Cambodia
+    by_name = [registered(c, group_name=f"Mekong {tag}", group_id=None) for c in ("KH", "KH", "KH", "VN", "ID")]
+    await deliver(dedicated_broker, topic_prefix, test_platform, *with_id, *by_name)
+
+    async def package_total(factory_id: uuid.UUID) -> int:
+        drafted = await client.post(
+            "/v1/invoices",
+            json={
+                "country": "KH",
+                "customer_kind": "factory",
+                "customer_id": str(factory_id),
+                "lines": [{"service": "service_package", "quantity": 1}],
+            },
+            headers=finance(test_platform),
+        )
+        assert drafted.status_code == 201, drafted.text
+        total: int = drafted.json()["total_minor"]
+        return total
+
+    assert await package_total(with_id[0].factory_id) == 399000  # 4,200.00 less the 5% group discount
+    assert await package_total(by_name[0].factory_id) == 420000  # three of the name in Cambodia: no discount

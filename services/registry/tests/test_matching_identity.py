@@ -10,16 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from registry.domain.matching import (
-    Candidate,
-    Decision,
-    blocking_keys,
-    match,
-    name_parts,
-    normalise_name,
-    phonetic,
-    search_keys,
-)
+from registry.domain.matching import Candidate, Decision, match
+from registry.domain.normalise import blocking_keys, name_parts, normalise_name, phonetic, search_keys
 
 BENCH = Path(__file__).resolve().parents[3] / "bench"
 SITE = "Plot 12, Street 598, Khan Por Senchey, Phnom Penh"

@@ -286,7 +286,7 @@ class AssessmentCyclesRenumbered(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.assessments.cycles.renumbered.v1"
     topic: ClassVar[Topic] = ASSESSMENT_TOPIC
     aggregate_id_field: ClassVar[str] = "factory_id"
-    consumers: ClassVar[tuple[str, ...]] = ("partnerships", "advisory", "transparency")
+    consumers: ClassVar[tuple[str, ...]] = ("partnerships", "advisory", "transparency", "invoicing")
 
     factory_id: UUID = Field(description="The survivor.")
     retired_id: UUID = Field(description="The merged (retired) factory id.")

@@ -91,9 +91,10 @@ RELATIONSHIP_TOPIC = Topic(
 )
 ALERT_TOPIC = Topic(
     name="partnerships.alert",
-    key="factory id",
+    key="factory id (case alerts) or industry alert id (industry alerts)",
     publisher="partnerships",
-    summary="Alerts raised to partners (zero-tolerance cases at factories they source from).",
+    summary="Alerts raised to partners: zero-tolerance cases at factories they source from, and industry alerts "
+    "staff of a country issue.",
 )
 Tier = Literal["participant", "partner"]
 Scope = Literal["assessment_reports", "progress_reports", "zero_tolerance_alerts"]
@@ -191,3 +192,27 @@ class AlertRaised(IntegrationEvent):
         description="The buyer this alert is for: the service publishes one event per buyer, so this holds one id."
     )
     raised_at: datetime
+
+
+class IndustryAlertIssued(IntegrationEvent):
+    """Staff of a country issued an industry alert (a strike, a building safety warning, a wage decision) to the
+    partners sourcing from its factories, of one province, or among named factories. Which buyers were told stays
+    private (buyers' identities are confidential between buyers): the event carries only how many were."""
+
+    type: ClassVar[str] = "org.betterwork.partnerships.industry_alert.issued.v1"
+    topic: ClassVar[Topic] = ALERT_TOPIC
+    aggregate_id_field: ClassVar[str] = "alert_id"
+
+    alert_id: UUID = Field(
+        description="The industry alert: `GET /v1/industry-alerts/{alert_id}`, `industry_alert_id` in its webhooks."
+    )
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    kind: str = Field(min_length=1, max_length=64, description="One of the subscription rules' industry alert kinds.")
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=5000)
+    factory_ids: list[UUID] = Field(
+        description="The factories it concerns; empty: every factory of the country, or of `province`."
+    )
+    province: str | None = Field(default=None, max_length=200, description="The province it concerns, if one.")
+    recipient_buyer_count: int = Field(ge=0, description="How many buyers it was sent to (never which ones).")
+    issued_at: datetime

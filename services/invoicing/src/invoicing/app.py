@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from invoicing.api import cost_recovery, invoices, price_lists, wallet
+from invoicing.api import cost_recovery, invoices, price_lists, refunds, wallet
 from invoicing.service.country_pack import configured
 from invoicing.settings import InvoicingSettings
 from invoicing.workers import WORKERS
@@ -18,7 +18,7 @@ def create_app(settings: InvoicingSettings | None = None) -> FastAPI:
     app = create_service_app(
         SERVICE,
         settings,
-        routers=[price_lists.router, invoices.router, wallet.router, cost_recovery.router],
+        routers=[price_lists.router, invoices.router, refunds.router, wallet.router, cost_recovery.router],
         event_sink=outbox_for(settings).write,
         lifespan_hooks=WORKERS,
     )

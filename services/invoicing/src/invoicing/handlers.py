@@ -4,7 +4,11 @@ Each type is accepted only on its contract's topic and from its publisher's sour
 `assessment.scheduled` that did not come from the assessments service charges nothing.
 """
 
-from betterwork_contracts.events.assessments import AssessmentCancelled, AssessmentScheduled
+from betterwork_contracts.events.assessments import (
+    AssessmentCancelled,
+    AssessmentCyclesRenumbered,
+    AssessmentScheduled,
+)
 from betterwork_contracts.events.partnerships import BuyerRegistered
 from betterwork_contracts.events.registry import FactoryMerged, FactoryRegistered, FactoryStatusChanged, FactoryUpdated
 from invoicing.service import assessment_charges, references
@@ -18,4 +22,5 @@ EVENT_HANDLERS: dict[str, Handler] = {
     BuyerRegistered.type: references.buyer_registered,
     AssessmentScheduled.type: assessment_charges.assessment_scheduled,
     AssessmentCancelled.type: assessment_charges.assessment_cancelled,
+    AssessmentCyclesRenumbered.type: references.cycles_renumbered,
 }

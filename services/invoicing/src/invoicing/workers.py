@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from invoicing.handlers import EVENT_HANDLERS
-from invoicing.service.country_pack import seed_price_list
+from invoicing.service.country_pack import seed_price_list, store_payment_terms
 from invoicing.service.overdue import scheduled_sweep
 from messaging.runtime import messaging_runtime
 from servicekit.app import LifespanHook
@@ -20,7 +20,9 @@ def _sweep_every(app: FastAPI) -> float:
 
 @contextlib.asynccontextmanager
 async def country_price_list(app: FastAPI) -> AsyncIterator[None]:
-    """At start: the country pack's price list becomes a price list version, once (idempotent)."""
+    """At start: the payment terms in force are stored for the event handlers; the country pack's price list
+    becomes a price list version, once (idempotent)."""
+    await store_payment_terms(app.state.database, app.state.settings, app.state.country_pack)
     if app.state.country_pack is not None:
         await seed_price_list(app.state.database, app.state.country_pack)
     yield

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from assessments.api.schemas import AcknowledgementIn, CaseMove, CaseOut, CaseReport, ReferralIn, ReferralOut
+from assessments.api.case_schemas import AcknowledgementIn, CaseMove, CaseOut, CaseReport, ReferralIn, ReferralOut
 from assessments.domain.zero_tolerance import CaseStatus, Source
 from assessments.service import cases
 from servicekit.edge import StaffPrincipal, UnitOfWorkDep

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from assessments.api.schemas import SlcpExportOut, SlcpImportIn, SlcpImportOut
+from assessments.api.slcp_schemas import SlcpExportOut, SlcpImportIn, SlcpImportOut
 from assessments.service import slcp
 from servicekit.auth import Principal, Role
 from servicekit.edge import AnyPrincipal, UnitOfWorkDep, principal_with

@@ -99,7 +99,8 @@ async def put_protocol(
 ) -> ProtocolOut:
     """Which issues are zero tolerance, who is told, and each step's deadline (`kind: zero-tolerance-protocol`).
     Where the country pack names a protocol this release does not ship, only that one is accepted (its `code`
-    and `version`; 409 naming both otherwise)."""
+    and `version`; 409 naming both otherwise). A protocol for the pack's country must define every party of the
+    pack's referral list (422 naming the missing ones in `unknown_parties`)."""
     protocol = await tools.put_protocol(uow, principal=staff, body=await _yaml_body(request), programme=programme)
     return ProtocolOut(
         country=protocol.country,

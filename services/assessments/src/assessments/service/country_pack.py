@@ -8,7 +8,11 @@ of a few (`data/tool_<code>.yaml`, `data/<protocol>.yaml`, listed below):
   own: nothing is seeded, a warning is logged at start, `GET /v1/programme` says what is expected, uploads of
   any other code or version are refused, and no assessment is scheduled until the pack's tool is published and
   its protocol loaded (the rules are in `service/tools.py`).
-The referral list and the cycle length travel with it (`CountryProgramme`), for the rules that will use them.
+The pack's referral list (who is told of a confirmed zero-tolerance finding, besides linked buyers) must name
+parties of the protocol the instance runs: checked at start for a shipped protocol (a pack naming a party the
+protocol does not define stops the start, naming it), and at upload for a protocol staff load (422, nothing
+changed). The cycle length (`cycle_months`) travels with it (`CountryProgramme`, `GET /v1/programme`); no rule of
+this service computes when a factory's next cycle is due yet, so nothing else reads it.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import yaml
+
 from assessments.domain.tool import ToolVersion
-from assessments.domain.zero_tolerance import Protocol
+from assessments.domain.zero_tolerance import Protocol, parse_protocol
 from assessments.service.tools import DATA, SHIPPED, pack_protocol, pack_tool
 from servicekit.auth import Principal
 from servicekit.country_pack import CountryPack, CountryPackError
@@ -61,6 +67,22 @@ class CountryProgramme:
     def uploads_protocol(self) -> bool:
         return self.protocol_file is None
 
+    def unknown_referrals(self, protocol: Protocol) -> list[str]:
+        """The parties of the pack's referral list that `protocol` does not define (in the pack's order)."""
+        return [party for party in self.referral_list if party not in protocol.parties]
+
+    def referral_problem(self, protocol: Protocol) -> str | None:
+        """Why `protocol` cannot serve this pack's referral list, or None when it defines every party of it."""
+        unknown = self.unknown_referrals(protocol)
+        if not unknown:
+            return None
+        return (
+            f"the country pack for {self.country} refers zero-tolerance findings to {', '.join(unknown)}, which "
+            f"zero-tolerance protocol {protocol.code or self.protocol} does not define under `parties` (it defines "
+            f"{', '.join(sorted(protocol.parties))}): add them to the protocol or drop them from the pack's "
+            "`assessments.referral_list`"
+        )
+
     def tool_step(self) -> str:
         """What staff do to load the pack's tool (in 409 answers, the start-up warning, `GET /v1/programme`)."""
         return (
@@ -97,7 +119,7 @@ def programme_of(pack: CountryPack | None) -> CountryProgramme | None:
             f"country pack for {pack.country} names tool {part.tool} and protocol {part.zero_tolerance_protocol}, "
             f"which are not {pack.country}'s: assessments ships {_names(SHIPPED.get(pack.country))} for it"
         )
-    return CountryProgramme(
+    programme = CountryProgramme(
         country=pack.country,
         tool=part.tool,
         tool_version=part.tool_version,
@@ -109,6 +131,15 @@ def programme_of(pack: CountryPack | None) -> CountryProgramme | None:
         tool_file=tool_file,
         protocol_file=protocol_file,
     )
+    if protocol_file is not None:
+        problem = programme.referral_problem(_shipped_protocol(protocol_file))
+        if problem is not None:
+            raise CountryPackError(problem)
+    return programme
+
+
+def _shipped_protocol(file: str) -> Protocol:
+    return parse_protocol(yaml.safe_load((DATA / file).read_text(encoding="utf-8")))
 
 
 def _shipped(catalogue: dict[str, tuple[str, str]], kind: str, code: str, version: str, country: str) -> str | None:

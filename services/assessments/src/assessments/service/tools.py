@@ -258,6 +258,7 @@ async def put_protocol(
         raise BadRequest(f"The protocol is not valid: {exc}") from exc
     check_staff(principal, protocol.country)
     _check_pack_protocol(programme, protocol)
+    _check_referrals(programme, protocol)
     for version in await ToolRepository(uow.session).versions(protocol.country):
         if version.status is ToolStatus.PUBLISHED:
             _, tool = await load_tool(uow, version.id)
@@ -295,6 +296,20 @@ def _check_pack_protocol(programme: CountryProgramme | None, protocol: Protocol)
         expected_protocol=_identity(programme.protocol, programme.protocol_version) | {"country": programme.country},
         received_protocol=_identity(protocol.code, protocol.version) | {"country": protocol.country},
     )
+
+
+def _check_referrals(programme: CountryProgramme | None, protocol: Protocol) -> None:
+    """A protocol for the pack's country must define every party the pack refers findings to (422 naming them)."""
+    if programme is None or protocol.country != programme.country:
+        return
+    problem = programme.referral_problem(protocol)
+    if problem is not None:
+        unknown = programme.unknown_referrals(protocol)
+        raise Unprocessable(
+            f"The protocol is not valid for this instance: {problem}. Nothing was changed.",
+            errors=[{"pointer": "#/body/parties", "detail": f"missing referral parties: {', '.join(unknown)}"}],
+            unknown_parties=unknown,
+        )
 
 
 def shipped_for(country: str | None) -> list[tuple[str, str]]:

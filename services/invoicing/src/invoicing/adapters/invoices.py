@@ -298,23 +298,6 @@ async def add_refund_due(
     return refund_id
 
 
-async def refunds_due_of(session: AsyncSession, invoice_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        select(
-            REFUND_DUE.c.id,
-            REFUND_DUE.c.credit_note_id,
-            REFUND_DUE.c.amount,
-            REFUND_DUE.c.currency,
-            REFUND_DUE.c.reason,
-            REFUND_DUE.c.status,
-            REFUND_DUE.c.created_at,
-        )
-        .where(REFUND_DUE.c.invoice_id == invoice_id)
-        .order_by(REFUND_DUE.c.created_at)
-    )
-    return [dict(row) for row in rows.mappings()]
-
-
 # ---- overdue ----------------------------------------------------------------------------------------------
 
 

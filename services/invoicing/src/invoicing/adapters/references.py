@@ -26,6 +26,7 @@ class FactoryRef:
     group_name: str | None
     status: str
     merged_into: uuid.UUID | None
+    group_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ def _factory(row: Mapping[Any, Any]) -> FactoryRef:
         group_name=row["group_name"],
         status=row["status"],
         merged_into=row["merged_into"],
+        group_id=row["group_id"],
     )
 
 
@@ -55,15 +57,33 @@ async def factory(session: AsyncSession, factory_id: uuid.UUID) -> FactoryRef | 
     return _factory(row) if row is not None else None
 
 
-async def group_size(session: AsyncSession, country: str, group_name: str | None) -> int:
-    """Live factories of one manufacturing group in a country (the group discount counts them)."""
-    if not group_name:
+async def group_size(session: AsyncSession, factory: FactoryRef | None) -> int:
+    """Live factories of the factory's manufacturing group: the group discount counts them.
+
+    A factory whose events carry the group's id counts every live factory with that id, in every country (a
+    group is one group wherever its factories are), and those of its country still known only by the group's
+    name (events written before the id). A factory known only by the name counts by the name (any case) in its
+    own country, as names are not unique across countries.
+    """
+    if factory is None or not (factory.group_id or factory.group_name):
         return 0
+    by_name = (
+        (FACTORY_REF.c.country == factory.country)
+        & (func.lower(FACTORY_REF.c.group_name) == factory.group_name.lower())
+        if factory.group_name
+        else None
+    )
+    if factory.group_id is not None:
+        same = FACTORY_REF.c.group_id == factory.group_id
+        if by_name is not None:
+            same = same | (FACTORY_REF.c.group_id.is_(None) & by_name)
+    else:
+        assert by_name is not None
+        same = by_name
     count: int = (
         await session.execute(
             select(func.count()).where(
-                FACTORY_REF.c.country == country,
-                func.lower(FACTORY_REF.c.group_name) == group_name.lower(),
+                same,
                 FACTORY_REF.c.merged_into.is_(None),
                 FACTORY_REF.c.status != "exited",
             )

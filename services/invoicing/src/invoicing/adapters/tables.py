@@ -71,6 +71,7 @@ INVOICE = sa.Table(
     sa.Column("cycle", sa.Integer),
     sa.Column("price_list_id", UUID(as_uuid=True)),
     sa.Column("assessment_id", UUID(as_uuid=True)),  # a per-assessment charge (and its credit notes)
+    sa.Column("merged_from", UUID(as_uuid=True)),  # the retired factory a merge moved it from
     sa.Column("version", sa.Integer, nullable=False),
     _tz("created_at"),
     sa.Column("created_by", sa.Text, nullable=False),
@@ -101,11 +102,31 @@ REFUND_DUE = sa.Table(
     sa.Column("currency", sa.Text, nullable=False),
     sa.Column("amount", sa.BigInteger, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False, server_default="open"),
+    sa.Column("status", sa.Text, nullable=False, server_default="open"),  # open, refunded, set_off
     _tz("created_at"),
     sa.Column("created_by", sa.Text, nullable=False),
+    _tz("settled_at", nullable=True),
+    sa.Column("settled_by", sa.Text),
+    sa.Column("refunded_on", sa.Date),
+    sa.Column("method", sa.Text),
+    sa.Column("reference", sa.Text),
+    sa.Column("set_off_invoice_id", UUID(as_uuid=True), sa.ForeignKey("invoice.id")),
+    sa.Column("payment_id", UUID(as_uuid=True), sa.ForeignKey("payment.id")),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.CheckConstraint("amount > 0", name="ck_refund_due_amount"),
+    sa.CheckConstraint("status IN ('open', 'refunded', 'set_off')", name="ck_refund_due_status"),
     sa.Index("ix_refund_due_customer", "customer_kind", "customer_id"),
+    sa.Index("ix_refund_due_country_created", "country", "created_at", "id"),
+)
+
+# The payment terms this service applies per country, written at start (the country pack's, or the setting), so
+# an invoice issued from an event (no settings there) is due as one issued over HTTP.
+PAYMENT_TERMS = sa.Table(
+    "payment_terms",
+    metadata,
+    sa.Column("country", sa.Text, primary_key=True),
+    sa.Column("days", sa.Integer, nullable=False),
+    _tz("set_at"),
 )
 
 PAYMENT = sa.Table(
@@ -171,6 +192,7 @@ CREDIT_ENTRY = sa.Table(
     sa.Column("cycle", sa.Integer),
     sa.Column("entitlement_id", UUID(as_uuid=True)),
     sa.Column("reverses", sa.BigInteger, unique=True),
+    sa.Column("merged_from", UUID(as_uuid=True)),  # the retired factory a merge moved the spend from
     _tz("at"),
     sa.Column("by_subject", sa.Text, nullable=False),
     sa.Index("ix_credit_entry_buyer", "buyer_id", "factory_id", "cycle"),
@@ -196,10 +218,12 @@ FACTORY_REF = sa.Table(
     sa.Column("country", sa.Text, nullable=False),
     sa.Column("address", sa.Text),
     sa.Column("group_name", sa.Text),
+    sa.Column("group_id", UUID(as_uuid=True)),  # the manufacturing group, the same in every country
     sa.Column("status", sa.Text, nullable=False, server_default="registered"),
     sa.Column("service_package", sa.Text),
     sa.Column("merged_into", UUID(as_uuid=True)),
     sa.Index("ix_factory_ref_group", "country", sa.text("lower(group_name)")),
+    sa.Index("ix_factory_ref_group_id", "group_id", postgresql_where=sa.text("group_id IS NOT NULL")),
 )
 
 # What invoicing knows of buyers, from partnerships' `buyer.registered` (unversioned: the first one wins).

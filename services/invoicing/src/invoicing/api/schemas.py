@@ -13,6 +13,7 @@ from invoicing.domain.credits import Lot
 from invoicing.domain.invoice import CustomerKind, DocumentType, Invoice, Purpose, Status
 from invoicing.domain.money import MoneyError, parse_amount
 from invoicing.domain.pricing import PricedLine, PriceItem, PriceListVersion, Service, Tier
+from invoicing.domain.refunds import RefundDue, RefundMethod, RefundStatus
 from invoicing.service.invoices import Billing, InvoiceView, LineRequest, today
 from servicekit.edge import StrictInput
 
@@ -286,15 +287,69 @@ class DunningStepOut(BaseModel):
 
 
 class RefundDueOut(BaseModel):
-    """What the customer paid on an invoice that was then credited: owed back (refunded or set off)."""
+    """What the customer paid on an invoice that was then credited: owed back until finance staff settle it,
+    refunded (day, method, reference) or set off against another invoice of the customer (the payment made)."""
 
     id: uuid.UUID
+    invoice_id: uuid.UUID
     credit_note_id: uuid.UUID
+    customer_kind: CustomerKind
+    customer_id: uuid.UUID
+    country: str
     amount_minor: int
     currency: str
     reason: str
-    status: str
+    status: RefundStatus
     created_at: datetime
+    settled_at: datetime | None
+    settled_by: str | None
+    refunded_on: date | None
+    method: RefundMethod | None
+    reference: str | None
+    set_off_invoice_id: uuid.UUID | None
+    payment_id: uuid.UUID | None
+    version: int
+
+    @classmethod
+    def of(cls, r: RefundDue) -> RefundDueOut:
+        return cls(
+            id=r.id,
+            invoice_id=r.invoice_id,
+            credit_note_id=r.credit_note_id,
+            customer_kind=r.customer_kind,
+            customer_id=r.customer_id,
+            country=r.country,
+            amount_minor=r.amount,
+            currency=r.currency,
+            reason=r.reason,
+            status=r.status,
+            created_at=r.created_at,
+            settled_at=r.settled_at,
+            settled_by=r.settled_by,
+            refunded_on=r.refunded_on,
+            method=r.method,
+            reference=r.reference,
+            set_off_invoice_id=r.set_off_invoice_id,
+            payment_id=r.payment_id,
+            version=r.version,
+        )
+
+
+class RefundedIn(StrictInput):
+    refunded_on: date = Field(description="The day the money went back to the customer.")
+    method: RefundMethod
+    reference: str = Field(min_length=1, max_length=200, description="The bank's or cashier's reference.")
+
+
+class SetOffIn(StrictInput):
+    invoice_id: uuid.UUID = Field(description="An open invoice of the same customer, in the same currency.")
+
+
+class SetOffResult(BaseModel):
+    refund_due: RefundDueOut
+    invoice: InvoiceOut
+    allocated_minor: int = Field(description="What the set-off paid on the invoice (at most what it owed).")
+    unallocated_minor: int = Field(description="The rest, left unallocated on the payment.")
 
 
 class InvoiceDetail(InvoiceOut):
@@ -318,10 +373,7 @@ class InvoiceDetail(InvoiceOut):
                 DunningStepOut(**{k: d[k] for k in ("step", "action", "days_past_due", "taken_at")})
                 for d in view.dunning
             ],
-            refunds_due=[
-                RefundDueOut(amount_minor=r["amount"], **{k: v for k, v in r.items() if k != "amount"})
-                for r in view.refunds_due
-            ],
+            refunds_due=[RefundDueOut.of(r) for r in view.refunds_due],
         )
 
 

@@ -21,6 +21,7 @@ from invoicing.domain import invoice as rules
 from invoicing.domain.assessment_charges import ChargeBasis, OnCancel, assessment_charge, charge_basis, on_cancel
 from invoicing.domain.invoice import CustomerKind, Party, Purpose
 from invoicing.domain.issuers import issuer_for
+from invoicing.service.country_pack import payment_terms_for
 from invoicing.service.invoices import today
 from invoicing.service.issuing import credit_in_full, issue_document, now
 from messaging.envelope import Envelope
@@ -48,7 +49,7 @@ async def assessment_scheduled(uow: UnitOfWork, event: AssessmentScheduled, enve
         assessment_id=event.assessment_id,
         assessment_type=event.assessment_type,
         cycle=event.cycle,
-        group_size=await references.group_size(uow.session, factory.country, factory.group_name),
+        group_size=await references.group_size(uow.session, factory),
     )
     invoice = rules.draft(
         purpose=Purpose.SERVICES,
@@ -61,6 +62,7 @@ async def assessment_scheduled(uow: UnitOfWork, event: AssessmentScheduled, enve
         created_by=ASSESSMENT_EVENTS.subject,
         cycle=event.cycle,
         price_list_id=version.id,
+        terms_days=await payment_terms_for(uow.session, factory.country),
     )
     await invoice_repo.add(uow.session, invoice)
     await record_audit(

@@ -1,7 +1,9 @@
 """The invoicing part of the country pack (`pack.invoicing`), applied when the service starts.
 
 - Payment terms: the pack's `payment_terms_days` is the service's default (`INVOICING_PAYMENT_TERMS_DAYS`, when
-  set, still wins): every invoice drafted from then on is due that many days after it is issued.
+  set, still wins): every invoice drafted from then on is due that many days after it is issued. The terms in
+  force are stored per country at start (`store_payment_terms`), so the invoices the event handlers draft (a
+  per-assessment charge, an enrolment's service package), which have no settings, are due as HTTP ones.
 - Price list: the pack's list is seeded as a price list version of the country on start, once (idempotent); a
   version already stored for the same country, currency and day that differs from the pack stops the start,
   since versions are never edited: give the pack a new `effective_from` instead.
@@ -14,6 +16,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, replace
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from invoicing.adapters import country_pack as seeding
 from invoicing.adapters import price_lists as repo
@@ -92,6 +97,21 @@ def price_list_of(pack: CountryPack) -> PriceListVersion:
         )
     except (PricingError, MoneyError, ValueError) as exc:
         raise CountryPackError(f"country pack for {pack.country}: invoicing.price_list is not usable: {exc}") from exc
+
+
+async def store_payment_terms(database: Database, settings: InvoicingSettings, pack: CountryPack | None) -> None:
+    """Record the payment terms this instance applies (`configured` settings) for its country, `*` for all."""
+    country = pack.country if pack is not None else (settings.country or seeding.ANY_COUNTRY)
+    async with database.unit_of_work() as uow:
+        await seeding.store_payment_terms(uow.session, country, settings.payment_terms_days, datetime.now(UTC))
+        await uow.commit()
+
+
+async def payment_terms_for(session: AsyncSession, country: str) -> int:
+    """The payment terms of `country` stored at start; the setting's default when no instance stored any."""
+    days = await seeding.payment_terms(session, country)
+    default: int = InvoicingSettings.model_fields["payment_terms_days"].default
+    return days if days is not None else default
 
 
 async def seed_price_list(database: Database, pack: CountryPack) -> bool:

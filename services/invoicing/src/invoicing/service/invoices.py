@@ -12,12 +12,13 @@ from sqlalchemy import select
 
 from betterwork_contracts.events.invoicing import InvoiceWrittenOff
 from invoicing.adapters import invoices as repo
-from invoicing.adapters import price_lists, references
+from invoicing.adapters import price_lists, references, refunds
 from invoicing.adapters.tables import INVOICE, SCHEMA
 from invoicing.domain import invoice as rules
 from invoicing.domain.invoice import OPEN, CustomerKind, DocumentType, Invoice, InvoiceRuleError, Party, Purpose, Status
 from invoicing.domain.issuers import issuer_for
 from invoicing.domain.pricing import PricedLine, PricingError, Service, price
+from invoicing.domain.refunds import RefundDue
 from invoicing.service.access import check_finance, customer_of, require_visible
 from invoicing.service.issuing import (
     credit_invoice,
@@ -58,13 +59,14 @@ def today() -> date:
 
 async def customer_party(
     uow: UnitOfWork, kind: CustomerKind, customer_id: uuid.UUID, billing: Billing | None
-) -> tuple[Party, str | None]:
-    """The billed party (from the read models, else the billing details given) and its manufacturing group."""
+) -> tuple[Party, references.FactoryRef | None]:
+    """The billed party (from the read models, else the billing details given) and the factory billed, whose
+    manufacturing group the group discount counts."""
     if kind is CustomerKind.FACTORY:
         factory = await references.factory(uow.session, customer_id)
         if factory is not None:
             name, address = (billing.name, billing.address) if billing else (factory.name, factory.address)
-            return Party(kind, factory.factory_id, name, factory.country, address), factory.group_name
+            return Party(kind, factory.factory_id, name, factory.country, address), factory
     else:
         buyer = await references.buyer(uow.session, customer_id)
         if buyer is not None and billing is None:
@@ -81,13 +83,13 @@ async def price_lines(
     currency: str | None,
     on: date,
     requests: Sequence[LineRequest],
-    group: str | None,
+    group: references.FactoryRef | None,
 ) -> tuple[list[PricedLine], uuid.UUID, str]:
     """Each requested line priced from the version in force on `on`; (lines, version id, currency)."""
     version = await price_lists.in_force(uow.session, country, on, currency)
     if version is None:
         raise Conflict(f"No price list of {country}{' in ' + currency if currency else ''} is in force on {on}.")
-    group_size = await references.group_size(uow.session, country, group)
+    group_size = await references.group_size(uow.session, group)
     try:
         lines = [
             price(
@@ -258,7 +260,7 @@ class InvoiceView:
     payments: list[dict[str, Any]]
     credit_notes: list[Invoice]
     dunning: list[dict[str, Any]]
-    refunds_due: list[dict[str, Any]]
+    refunds_due: list[RefundDue]
 
 
 async def get(uow: UnitOfWork, *, principal: Principal, invoice_id: uuid.UUID) -> InvoiceView:
@@ -268,7 +270,7 @@ async def get(uow: UnitOfWork, *, principal: Principal, invoice_id: uuid.UUID) -
         await repo.payments_of(uow.session, invoice.id),
         await repo.credit_notes_of(uow.session, invoice.id),
         await repo.dunning_of(uow.session, invoice.id),
-        await repo.refunds_due_of(uow.session, invoice.id),
+        await refunds.of_invoice(uow.session, invoice.id),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from betterwork_contracts.events.assessments import AssessmentCyclesRenumbered
 from betterwork_contracts.events.partnerships import BuyerRegistered
 from betterwork_contracts.events.registry import FactoryMerged, FactoryRegistered, FactoryStatusChanged, FactoryUpdated
 from invoicing.adapters import factory_merges, price_lists, references
@@ -19,6 +20,7 @@ from invoicing.domain.invoice import CustomerKind, Party, Purpose
 from invoicing.domain.issuers import issuer_for
 from invoicing.domain.pricing import PricingError, Service, price
 from invoicing.domain.service_packages import next_package_cycle, redundant_package_drafts, waiting_package_draft
+from invoicing.service.country_pack import payment_terms_for
 from invoicing.service.invoices import today
 from invoicing.service.issuing import now
 from messaging.envelope import Envelope
@@ -29,7 +31,8 @@ from servicekit.database import UnitOfWork
 
 _log = logging.getLogger("invoicing.references")
 REGISTRY_EVENTS = Principal(subject="invoicing:registry-events", roles=frozenset({Role.SERVICE}))
-_PROFILE_FIELDS = ("address", "group_name")
+ASSESSMENT_EVENTS = Principal(subject="invoicing:assessment-events", roles=frozenset({Role.SERVICE}))
+_PROFILE_FIELDS = ("address", "group_name", "group_id")
 
 
 async def factory_registered(uow: UnitOfWork, event: FactoryRegistered, envelope: Envelope) -> None:
@@ -43,6 +46,7 @@ async def factory_registered(uow: UnitOfWork, event: FactoryRegistered, envelope
             "country": event.country,
             "address": profile.address if profile else None,
             "group_name": profile.group_name if profile else None,
+            "group_id": profile.group_id if profile else None,
             "status": "registered",
         },
     )
@@ -52,6 +56,8 @@ async def factory_updated(uow: UnitOfWork, event: FactoryUpdated, envelope: Enve
     changes = event.changes
     values: dict[str, Any] = {f: getattr(changes, f) for f in ("name", *_PROFILE_FIELDS) if getattr(changes, f)}
     values.update({f: None for f in changes.cleared if f in _PROFILE_FIELDS})
+    if "group_name" in changes.cleared or (changes.group_name and changes.group_id is None):
+        values["group_id"] = None  # the id changes with the name (an event without it leaves the name to count)
     await FACTORIES.apply(uow.session, event.factory_id, event.version, values)
 
 
@@ -89,6 +95,33 @@ async def factory_merged(uow: UnitOfWork, event: FactoryMerged, envelope: Envelo
     )
 
 
+async def cycles_renumbered(uow: UnitOfWork, event: AssessmentCyclesRenumbered, envelope: Envelope) -> None:
+    """After a merge the assessments service numbered both records' cycles again: invoices (service packages,
+    assessment charges) and buyers' credit spends keyed by (factory, cycle) take the new numbers, whether the
+    registry's `factory.merged` came before or after. A repeat is recognised by the audit row of the first and
+    changes nothing (the survivor's cycles must not move twice). Issued documents keep the text they were
+    issued with; only the key changes."""
+    retired, survivor = event.retired_id, event.factory_id
+    if await factory_merges.renumbering_recorded(uow.session, retired):
+        return
+    moves = {(m.factory_id, m.from_cycle): m.to_cycle for m in event.moves}
+    rekeyed = await factory_merges.rekey_cycles(uow.session, retired, survivor, moves)
+    await record_audit(
+        uow.session,
+        schema=SCHEMA,
+        actor=ASSESSMENT_EVENTS,
+        action="factory.cycles_renumbered",
+        entity_type="factory",
+        entity_id=str(retired),
+        details={
+            "survivor_id": str(survivor),
+            "invoices": [str(i) for i in rekeyed.invoices],
+            "credit_entries": rekeyed.credit_entries,
+            "moves": [m.model_dump(mode="json") for m in event.moves],
+        },
+    )
+
+
 async def factory_status_changed(uow: UnitOfWork, event: FactoryStatusChanged, envelope: Envelope) -> None:
     values: dict[str, Any] = {"status": event.status}
     if event.service_package:
@@ -117,7 +150,7 @@ async def draft_service_package(uow: UnitOfWork, event: FactoryStatusChanged) ->
             version,
             Service.SERVICE_PACKAGE,
             1,
-            group_size=await references.group_size(uow.session, factory.country, factory.group_name),
+            group_size=await references.group_size(uow.session, factory),
             description=f"Service package {event.service_package or ''}, cycle {cycle}".replace("  ", " "),
         )
     except PricingError as exc:
@@ -134,6 +167,7 @@ async def draft_service_package(uow: UnitOfWork, event: FactoryStatusChanged) ->
         created_by=REGISTRY_EVENTS.subject,
         cycle=cycle,
         price_list_id=version.id,
+        terms_days=await payment_terms_for(uow.session, factory.country),
     )
     await invoice_repo.add(uow.session, invoice)
     await record_audit(

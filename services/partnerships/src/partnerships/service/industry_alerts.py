@@ -1,6 +1,7 @@
 """Industry alerts: staff of a country issue one (strike, building safety, wage decision, ...), and the buyers
 whose tier receives industry alerts (partners, per `data/subscriptions.yaml`) linked to a factory it concerns are
-told: an alert row each can read in `GET /v1/alerts` and a signed `alert.raised` webhook to their endpoints.
+told: an alert row each can read in `GET /v1/alerts` and a signed `alert.raised` webhook to their endpoints; and
+`industry_alert.issued` on `partnerships.alert` says so to other services, with how many buyers were told, never which.
 
 Staff of the country and admins read every alert of the country; a buyer only those sent to it; anyone else 404.
 """
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from betterwork_contracts.events.partnerships import IndustryAlertIssued
 from partnerships.adapters import alerts as stored_alerts
 from partnerships.adapters import delivery_queue
 from partnerships.adapters.industry_alerts import IndustryAlertRepository
@@ -95,8 +97,18 @@ async def issue_industry_alert(
                  "buyers": len(issued.buyer_ids), "endpoints": endpoints, "rules_version": rules.version},
         country=country,
     )  # fmt: skip
+    uow.emit(_issued_event(issued), country=country)
     await uow.commit()
     return issued
+
+
+def _issued_event(issued: IndustryAlert) -> IndustryAlertIssued:
+    """What other services learn: the alert as staff wrote it and the size of its audience, not the buyers in it."""
+    return IndustryAlertIssued(
+        alert_id=issued.id, country=issued.country, kind=issued.kind, title=issued.title, body=issued.body,
+        factory_ids=list(issued.factory_ids), province=issued.province,
+        recipient_buyer_count=len(issued.buyer_ids), issued_at=issued.issued_at,
+    )  # fmt: skip
 
 
 def _reader(principal: Principal) -> tuple[str | None, uuid.UUID | None]:

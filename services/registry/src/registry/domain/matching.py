@@ -4,10 +4,9 @@ Pure rules, no I/O, modelled on Open Supply Hub's dedupe pipeline. Measured on g
 were written against (bench/matching_quality.py: a development set to tune on, a held-out set with other names and
 places to report).
 
-1. Normalise: Latin loses its accents (NFKD, combining marks dropped, Vietnamese đ); any other script (Khmer,
-   Arabic, Bengali, Myanmar, Chinese) is transliterated by anyascii; lower case, punctuation to spaces, dotted
-   initialisms joined ("S.A." -> "sa"), legal forms and generic trade words dropped from names (in the local
-   script too), address abbreviations and romanisation variants mapped to one spelling.
+1. Normalise (`registry.domain.normalise`): accents dropped, other scripts transliterated, lower case, legal forms
+   and generic trade words dropped from names, address abbreviations and romanisation variants mapped to one
+   spelling.
 2. Identity: a name is split into its brand words, its product lines (knit, denim, sweater, ...) and its unit
    numbers; a parent group ("Crystal Group - X", "X (Crystal Group)") is set aside. Two names whose unit numbers
    or product lines differ are two factories (siblings), and so are two addresses whose numbers contradict or that
@@ -46,15 +45,47 @@ default} to ``match``.
 from __future__ import annotations
 
 import enum
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from anyascii import anyascii
 from rapidfuzz import fuzz
+
+from registry.domain.normalise import (
+    NameParts,
+    blocking_keys,
+    name_parts,
+    normalise_address,
+    normalise_name,
+    numbers_of,
+    phonetic_name,
+    search_keys,
+)
+
+# What the rest of the registry reads from here: folding and search keys live in `normalise`.
+__all__ = [
+    "ADDRESS_WEIGHT",
+    "DEFAULT_THRESHOLDS",
+    "EXACT_KEYS",
+    "GLOBAL_KEYS",
+    "NAME_WEIGHT",
+    "PROFILE_VERSION",
+    "Candidate",
+    "Comparison",
+    "Decision",
+    "MatchResult",
+    "Profile",
+    "Thresholds",
+    "blocking_keys",
+    "compare",
+    "match",
+    "normalise_address",
+    "normalise_name",
+    "profile",
+    "score",
+    "search_keys",
+    "thresholds_for",
+]
 
 NAME_WEIGHT = 0.7
 ADDRESS_WEIGHT = 0.3
@@ -63,414 +94,6 @@ NAME_NUMBER_ONE_SIDED_PENALTY = 8.0  # only one name numbers its unit 1, or prod
 ADDRESS_NUMBER_CONFLICT_FACTOR = 0.4  # both addresses carry numbers and neither set contains the other
 
 # Letters NFKD does not decompose into ASCII + combining marks.
-_LETTERS = str.maketrans(
-    {
-        "đ": "d",
-        "Đ": "d",
-        "ð": "d",
-        "Ð": "d",
-        "ø": "o",
-        "Ø": "o",
-        "ł": "l",
-        "Ł": "l",
-        "ß": "ss",
-        "æ": "ae",
-        "Æ": "ae",
-        "œ": "oe",
-        "Œ": "oe",
-        "\u0131": "i",  # dotless i
-        "&": " and ",
-        "\u2019": "",  # right single quotation mark
-        "'": "",
-        "`": "",
-    }
-)
-
-_INITIALISM = re.compile(r"\b(?:[a-z]\.){2,}(?=[^a-z]|$)")  # "s.a." "j.s.c." "p.o."
-_BRACKETED_COUNTRY = re.compile(
-    r"\(\s*(?:cambodia|viet\s*nam|indonesia|bangladesh|jordan|myanmar|sri\s*lanka|pakistan|ethiopia|egypt|haiti"
-    r"|nicaragua)\s*\)"
-)
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
-_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
-_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")  # "b3" -> "b 3", "7a" -> "7 a"
-
-# Phrases first (matched on whole tokens), then single tokens.
-_NAME_PHRASES: tuple[tuple[str, str], ...] = (
-    ("cong ty trach nhiem huu han", ""),
-    ("trach nhiem huu han", ""),
-    ("mot thanh vien", ""),
-    ("cong ty co phan", ""),
-    ("cong ty", ""),
-    ("co phan", ""),
-    ("may mac", ""),
-    ("nha may", ""),
-    ("san xuat", ""),
-    ("xuat nhap khau", ""),
-    ("thuong mai", ""),
-    ("dich vu", ""),
-    ("sdn bhd", ""),
-    ("private limited", ""),
-    ("public limited", ""),
-    ("joint stock", ""),
-    ("limited liability", ""),
-    ("sa de cv", ""),
-    ("s de rl", ""),
-    ("s a", ""),
-    ("co ltd", ""),
-    ("import export", ""),
-    ("share company", ""),
-    ("one member", ""),
-    ("thoi trang", "fashion"),
-    ("tui xach", "bags"),
-    ("det kim", "knit"),
-)
-_NAME_STOPWORDS = frozenset(
-    {
-        # legal forms
-        "co",
-        "coltd",
-        "ltd",
-        "ltda",
-        "limited",
-        "company",
-        "companies",
-        "pt",
-        "tbk",
-        "persero",
-        "jsc",
-        "llc",
-        "inc",
-        "incorporated",
-        "corp",
-        "corporation",
-        "plc",
-        "pvt",
-        "pte",
-        "pty",
-        "gmbh",
-        "sa",
-        "sarl",
-        "srl",
-        "cv",
-        "bhd",
-        "tnhh",
-        "mtv",
-        "ctcp",
-        "cty",
-        "group",
-        "holdings",
-        "enterprise",
-        "enterprises",
-        "trading",
-        "international",
-        "intl",
-        # generic trade words
-        "sae",
-        "sc",
-        "garment",
-        "garments",
-        "garmen",
-        "industri",
-        "no",
-        "factory",
-        "factories",
-        "manufacturing",
-        "manufacturer",
-        "manufacturers",
-        "mfg",
-        "industrial",
-        "industries",
-        "industry",
-        "mill",
-        "mills",
-        "may",
-        "and",
-        "the",
-        "of",
-        # Arabic article, written apart or hyphenated ("Al-Noor", "El Nour")
-        "al",
-        "el",
-        # legal forms and trade words in other scripts, as anyascii spells them: Khmer ក្រុមហ៊ុន (company),
-        # រោងចក្រ (factory), Arabic شركة (company), مصنع (factory), Bengali লিমিটেড is "limited" already
-        "kromhon",
-        "raongchkr",
-        "shrkh",
-        "msn",
-    }
-)
-_NAME_TOKENS = {
-    "apparels": "apparel",
-    "textiles": "textile",
-    "textil": "textile",
-    "det": "textile",
-    "fashions": "fashion",
-    "knits": "knit",
-    "knitting": "knit",
-    "knitwear": "knit",
-    "sweaters": "sweater",
-    "ii": "2",
-    "iii": "3",
-    "iv": "4",
-    "vi": "6",
-    "vii": "7",
-    "viii": "8",
-    "ix": "9",
-}
-
-_ADDRESS_PHRASES: tuple[tuple[str, str], ...] = (
-    ("khu cong nghiep", "industrial zone"),
-    ("kawasan industri", "industrial zone"),
-    ("kawasan berikat", "bonded zone"),
-    ("parc industriel", "industrial park"),
-    ("zona franca", "free zone"),
-    ("zone franche", "free zone"),
-    ("industrial estate", "industrial zone"),
-    ("industrial area", "industrial zone"),
-    ("industrial city", "industrial zone"),
-    ("special economic zone", "sez"),
-    ("export processing zone", "epz"),
-    ("thanh pho", ""),
-    ("sub city", "subcity"),
-    ("kingdom of cambodia", ""),
-    ("viet nam", ""),
-    ("sri lanka", ""),
-    ("the hashemite kingdom of jordan", ""),
-    ("po box", "pobox"),
-)
-_ADDRESS_TOKENS = {
-    "st": "street",
-    "str": "street",
-    "rd": "road",
-    "ave": "avenue",
-    "av": "avenue",
-    "hwy": "highway",
-    "blvd": "boulevard",
-    "dist": "district",
-    "quan": "district",
-    "huyen": "district",
-    "q": "district",
-    "phuong": "ward",
-    "p": "ward",
-    "xa": "commune",
-    "tinh": "province",
-    "prov": "province",
-    "tp": "",
-    "city": "",
-    "hcm": "ho chi minh",
-    "hcmc": "ho chi minh",
-    "tphcm": "ho chi minh",
-    "ind": "industrial",
-    "indus": "industrial",
-    "industri": "industrial",
-    "industriel": "industrial",
-    "kcn": "industrial zone",
-    "ki": "industrial zone",
-    "iz": "industrial zone",
-    "qiz": "industrial zone",
-    "zone": "zone",
-    "lo": "lot",
-    "plot": "lot",
-    "no": "",
-    "so": "",
-    "nr": "national road",
-    "sec": "sector",
-    "blk": "block",
-    "blok": "block",
-    "duong": "street",
-    "rue": "street",
-    "calle": "street",
-    "jl": "jalan",
-    "jln": "jalan",
-    "kel": "kelurahan",
-    "kec": "kecamatan",
-    "kab": "kabupaten",
-    "mw": "mawatha",
-    "twp": "township",
-    "tsp": "township",
-    "songkat": "sangkat",
-    "sangkat": "sangkat",
-    "sk": "sangkat",
-    "phoum": "phum",
-    "phum": "phum",
-    "phnum": "phnom",
-    "kompong": "kampong",
-    "kg": "kampong",
-    "krong": "krong",
-    "dacca": "dhaka",
-    "chattogram": "chittagong",
-    "ctg": "chittagong",
-    "rangoon": "yangon",
-    "awassa": "hawassa",
-    "abeba": "ababa",
-    "tenth": "10",
-    "sixth": "6",
-    "km": "km",
-    "bldg": "building",
-    "flr": "floor",
-    "fl": "floor",
-    "depz": "dhaka epz",
-    "cepz": "chittagong epz",
-    "al": "",
-    "el": "",
-    "of": "",
-    "de": "",
-    "the": "",
-    "and": "",
-    # country names: the country is compared separately
-    "cambodia": "",
-    "vietnam": "",
-    "indonesia": "",
-    "bangladesh": "",
-    "jordan": "",
-    "myanmar": "",
-    "burma": "",
-    "pakistan": "",
-    "ethiopia": "",
-    "egypt": "",
-    "haiti": "",
-    "nicaragua": "",
-}
-
-
-_ARABIC_ARTICLE = re.compile(r"(?<![\u0621-\u064a])\u0627\u0644(?=[\u0621-\u064a]{2})")  # "al-" glued to a word
-
-
-def has_script(text: str) -> bool:
-    """Whether the text holds letters of a script other than Latin (Khmer, Arabic, Bengali, Myanmar, Chinese...)."""
-    return any(ord(ch) > 0x24F and ch.isalpha() for ch in text)
-
-
-def _ascii_lower(text: str) -> str:
-    """Lower case ASCII, punctuation still in place: Latin loses its accents (NFKD, combining marks dropped,
-    đ -> d); any other script is transliterated by anyascii (Khmer, Arabic, Bengali, Myanmar, Chinese...), the
-    Arabic article first dropped as it is in romanised names ("النيل" -> "nyl", like "Al Nil" -> "nil")."""
-    text = unicodedata.normalize("NFKD", text.translate(_LETTERS))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    if has_script(text):
-        text = anyascii(_ARABIC_ARTICLE.sub("", text))
-    return text.lower()
-
-
-def _fold(text: str) -> str:
-    """Lower-case ASCII letters and digits separated by single spaces; initialisms joined, ordinals bare."""
-    text = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), _ascii_lower(text))
-    tokens = _NON_ALNUM.sub(" ", text).split()
-    return " ".join(_ORDINAL.sub(r"\1", token) for token in tokens)
-
-
-def _replace_phrases(text: str, phrases: Iterable[tuple[str, str]]) -> str:
-    padded = f" {text} "
-    for phrase, replacement in phrases:
-        padded = padded.replace(f" {phrase} ", f" {replacement} " if replacement else " ")
-    return " ".join(padded.split())
-
-
-@lru_cache(maxsize=65536)
-def normalise_name(name: str) -> str:
-    """The name without case, accents, punctuation, legal forms and generic trade words.
-
-    If nothing distinguishing is left ("Garment Factory Co., Ltd"), the folded name is returned instead.
-    """
-    folded = _fold(name)
-    text = _replace_phrases(_fold(_BRACKETED_COUNTRY.sub(" ", _ascii_lower(name))), _NAME_PHRASES)
-    tokens = [_NAME_TOKENS.get(token, token) for token in text.split()]
-    kept = [token for token in tokens if token not in _NAME_STOPWORDS]
-    return " ".join(kept) if kept else folded
-
-
-@lru_cache(maxsize=65536)
-def normalise_address(address: str) -> str:
-    """The address without case, accents and punctuation, with abbreviations and romanisations mapped."""
-    text = _replace_phrases(_LETTER_DIGIT.sub(" ", _fold(address)), _ADDRESS_PHRASES)
-    tokens = [_ADDRESS_TOKENS.get(token, token) for token in text.split()]
-    return _replace_phrases(" ".join(token for token in tokens if token), _ADDRESS_PHRASES)
-
-
-def _numbers(text: str) -> frozenset[str]:
-    return frozenset(token.lstrip("0") or "0" for token in re.findall(r"\d+", text))
-
-
-# Words that name what a factory makes: two factories of one brand differing here are two factories ("X Knit" and
-# "X Denim" at one site are siblings, not spellings of one name).
-PRODUCT_LINES = frozenset(
-    {
-        "knit",
-        "denim",
-        "sweater",
-        "woven",
-        "washing",
-        "wash",
-        "printing",
-        "print",
-        "embroidery",
-        "apparel",
-        "textile",
-        "fashion",
-        "footwear",
-        "shoes",
-        "bags",
-        "leather",
-        "socks",
-        "dyeing",
-        "spinning",
-        "accessories",
-        "packaging",
-        "lingerie",
-        "uniform",
-        "sportswear",
-    }
-)
-_PARENT_GROUP = re.compile(r"^[^()]*?\bgroup\s*[-:\u2013\u2014|/]\s*|\(\s*[^()]*\bgroup\s*\)")
-
-
-@dataclass(frozen=True)
-class NameParts:
-    """What a normalised name says about identity: the brand words, what the factory makes, its unit numbers."""
-
-    brand: str  # distinguishing words in their order, without product lines and numbers
-    lines: frozenset[str]
-    numbers: frozenset[str]
-    script: bool  # written in a script other than Latin, so transliterated (vowels often lost)
-
-    @property
-    def compact(self) -> str:
-        return self.brand.replace(" ", "")
-
-
-@lru_cache(maxsize=65536)
-def name_parts(name: str) -> NameParts:
-    """The name split into brand, product lines and numbers; a parent group ("Crystal Group - X") set aside."""
-    stripped = _PARENT_GROUP.sub(" ", name.lower()) if "group" in name.lower() else name
-    tokens = normalise_name(stripped).split()
-    lines = frozenset(t for t in tokens if t in PRODUCT_LINES)
-    brand = " ".join(t for t in tokens if t not in PRODUCT_LINES and not t.isdigit())
-    return NameParts(brand, lines, _numbers(" ".join(tokens)), has_script(name))
-
-
-_SILENT = str.maketrans({"a": "", "e": "", "i": "", "o": "", "u": "", "y": "", "h": "", "w": ""})
-_SOUNDS = str.maketrans({"q": "k", "c": "k", "z": "s", "v": "b", "f": "p", "x": "s"})
-
-
-def phonetic(word: str) -> str:
-    """A consonant key of a romanised word: the first letter, then consonants without h, w, y or repeats, similar
-    sounds merged (q/c/k, z/s, v/b, f/p). Romanisations and transliterations meet: "Rathana" and Khmer រតនា
-    ("rtna") -> "rtn", "Posenchey" / "Por Senchey" differ by one letter."""
-    if not word:
-        return ""
-    rest = word[1:].translate(_SILENT).translate(_SOUNDS)
-    out = [word[0].translate(_SOUNDS)]
-    for ch in rest:
-        if ch != out[-1]:
-            out.append(ch)
-    return "".join(out)
-
-
-@lru_cache(maxsize=65536)
-def _phonetic_name(brand: str) -> str:
-    return " ".join(phonetic(t) for t in brand.split())
-
-
 # A name or address that contradicts the candidate's caps the score here, below the default review threshold: a
 # sibling is a new factory, not a question for a person.
 CONFLICT_CEILING = 60.0
@@ -501,7 +124,7 @@ def _brand_similarity(a: NameParts, b: NameParts) -> tuple[float, str | None]:
     if len(short) < len(long) and long[len(long) - len(short) :] == short and best < PARENT_GROUP_SCORE:
         best, note = PARENT_GROUP_SCORE, "words in front of the name set aside (a parent group?)"
     if a.script != b.script or (a.script and b.script):
-        sounds = fuzz.ratio(_phonetic_name(a.brand).replace(" ", ""), _phonetic_name(b.brand).replace(" ", ""))
+        sounds = fuzz.ratio(phonetic_name(a.brand).replace(" ", ""), phonetic_name(b.brand).replace(" ", ""))
         if sounds > best:
             best, note = sounds, "names in different scripts compared by their consonants"
     return best, note
@@ -548,7 +171,7 @@ def compare_addresses(a: str, b: str) -> tuple[float, tuple[str, ...], bool]:
     """
     if not a or not b:
         return MISSING_ADDRESS_SCORE, ("an address is missing",), False
-    numbers_a, numbers_b = _numbers(a), _numbers(b)
+    numbers_a, numbers_b = numbers_of(a), numbers_of(b)
     if numbers_a and numbers_b and not (numbers_a <= numbers_b or numbers_b <= numbers_a):
         return (
             ADDRESS_NUMBER_CONFLICT_FACTOR * fuzz.token_sort_ratio(a, b),
@@ -751,48 +374,3 @@ def match(
     else:
         decision = Decision.NEW
     return MatchResult(decision, best_id, best.score, exact=False, alternatives=alternatives, comparison=best)
-
-
-MIN_KEY_TOKEN = 3
-MIN_HALVES_KEY = 4  # a whole-brand key this long is also filed as its two halves
-
-
-@lru_cache(maxsize=65536)
-def blocking_keys(name: str) -> tuple[str, ...]:
-    """Keys under which a name is filed for candidate search. Two spellings of one name share at least one:
-
-    * "t:" each brand word's phonetic key (romanisations, vowel typos, another script transliterated);
-    * "c:" the phonetic key of the brand written as one word (joined or split syllables: "Jinda Rui" / "Jin Da Rui");
-    * "p:" and "s:" the first and the last half of that key: one typo, or a letter added or lost, leaves one half
-      whole (two keys a name where dropping each letter in turn filed a dozen, for the same candidate recall).
-
-    Product lines, legal forms and numbers give no key: they are what siblings share. The search reads only the
-    factories filed under a query's keys, skipping keys so common they tell nothing (`repository.candidates`).
-    """
-    parts = name_parts(name)
-    keys: set[str] = set()
-    for token in parts.brand.split():
-        if len(token) >= MIN_KEY_TOKEN and not token.isdigit():
-            keys.add("t:" + phonetic(token))
-    if parts.compact:
-        whole = phonetic(parts.compact)
-        keys.add("c:" + whole)
-        if len(whole) >= MIN_HALVES_KEY:  # one edit leaves one half whole; odd lengths file both halvings,
-            for half in {len(whole) // 2, (len(whole) + 1) // 2}:  # so a letter more or less still meets
-                keys.update(("p:" + whole[:half], "s:" + whole[-half:]))
-    elif parts.lines:  # a name of product lines only ("Knit Apparel Co., Ltd") is still filed
-        keys.add("c:" + "".join(sorted(parts.lines)))
-    return tuple(sorted(keys))
-
-
-@lru_cache(maxsize=65536)
-def address_keys(address: str | None) -> tuple[str, ...]:
-    """The address's numbers as one key ("n:12-598"): a name in another script, or spelled beyond recognition,
-    still finds the factory at the same plot and street."""
-    numbers = sorted(_numbers(normalise_address(address or "")), key=lambda n: (len(n), n))
-    return ("n:" + "-".join(numbers),) if numbers else ()
-
-
-def search_keys(name: str, address: str | None) -> tuple[str, ...]:
-    """Every key a submission is searched under (and a factory filed under, for each of its names)."""
-    return tuple(sorted({*blocking_keys(name), *address_keys(address)}))

@@ -2,21 +2,15 @@
 
 Transparency computes every publication of a country under the newest shipped rule set that covers it
 (`domain/rule_sets/*.json`, versioned so a release can be rebuilt). At start the pack's rules are checked
-against that rule set: a pack that would name other factories or other issues (its issue list, its cycle, the
-assessments a factory needs, low-compliance naming, consecutive cycles) stops the start, naming the field, so an
-instance never publishes under rules other than its pack's. A pack that disagrees only on the factory's right
-of reply is started with a warning: the rule set decides what a release shows, and the difference is for the
-programme to settle in the pack or in a new rule set version.
+against that rule set: a pack that would name other factories, other issues or show other replies (its issue
+list, its cycle, the assessments a factory needs, low-compliance naming, consecutive cycles, the factory's right of
+reply) stops the start, naming the field, so an instance never publishes under rules other than its pack's.
 """
 
 from __future__ import annotations
 
-import logging
-
 from servicekit.country_pack import CountryPack, CountryPackError
 from transparency.domain.rules import PublicationRuleSet, rule_set_for
-
-_log = logging.getLogger("transparency.country_pack")
 
 # The tool's list of publicly reported issues a pack names, as the rule set selects it: (selection, issue count).
 REPORTED_ISSUES: dict[str, tuple[str, int | None]] = {
@@ -62,6 +56,7 @@ def publication_rules_of(pack: CountryPack | None) -> PublicationRuleSet | None:
             part.repeat_cycles_required,
             rules.consecutive_cycles - 1 if rules.consecutive_cycles is not None else None,
         ),
+        ("factory_may_reply", part.factory_may_reply, rules.right_of_reply),
     ]
     for field, ours, theirs in checks:
         if ours != theirs:
@@ -69,13 +64,4 @@ def publication_rules_of(pack: CountryPack | None) -> PublicationRuleSet | None:
                 f"country pack for {pack.country}: transparency.{field} is {ours!r}, but the publication rule set "
                 f"{rules.key} that transparency applies to {pack.country} has {theirs!r}"
             )
-    if part.factory_may_reply != rules.right_of_reply:
-        _log.warning(
-            "country pack for %s: transparency.factory_may_reply is %s, but rule set %s %s factory replies; "
-            "releases follow the rule set",
-            pack.country,
-            part.factory_may_reply,
-            rules.key,
-            "publishes" if rules.right_of_reply else "does not publish",
-        )
     return rules
