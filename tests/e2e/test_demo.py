@@ -3,7 +3,7 @@ its own, topics of its own), a 12-factory Cambodian programme loaded through the
 its users would: staff list the factories and see the zero-tolerance case, an entitled buyer reads a released
 report (and not another factory's), the factory's plan has an issued progress report, finance sees paid
 invoices, the public API and portal show the factories the publication named. A second run says the programme
-is loaded already and changes nothing.
+is loaded already and changes nothing, and no event went to a dead-letter topic on the way.
 """
 
 from __future__ import annotations
@@ -112,6 +112,10 @@ def test_demo_loads_a_programme_every_user_can_see(
                 f"{url['registry']}/v1/factories", params={"country": "KH", "limit": 200}, headers=users.staff()
             )
             assert len(listed.json()["items"]) == FACTORIES  # nothing registered twice
+
+        # A year of a programme through all six services leaves no event behind: no dead letter in any topic.
+        letters = subprocess.run([BETTERWORK, "dlq", "list"], env=env, capture_output=True, text=True, timeout=60)
+        assert letters.returncode == 0 and letters.stdout.strip() == "no dead letters", letters.stdout + letters.stderr
 
         launcher.send_signal(signal.SIGINT)
         launcher.wait(60)

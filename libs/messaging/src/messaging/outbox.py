@@ -137,20 +137,26 @@ class Outbox:
         now = datetime.now(UTC)
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # the creation context: the request or event being handled now
-        rows = []
+        ids: list[uuid.UUID] = []
+        topics: list[str] = []
+        aggregate_types: list[str] = []
+        aggregate_ids: list[str] = []
+        types: list[str] = []
+        payloads: list[str] = []
+        headers: list[str] = []
         for event, attributes in events:
             if not isinstance(event, IntegrationEvent):
                 raise TypeError(f"{type(event).__name__} is not an integration event from betterwork_contracts")
             event_id = uuid.uuid4()
-            rows.append(
-                {
-                    "id": event_id,
-                    "topic": self.topic_prefix + event.topic.name,
-                    "aggregatetype": event.topic.name.split(".", 1)[-1],
-                    "aggregateid": event.aggregate_id,
-                    "type": event.type,
-                    "payload": json.loads(event.model_dump_json()),
-                    "headers": build_headers(
+            ids.append(event_id)
+            topics.append(self.topic_prefix + event.topic.name)
+            aggregate_types.append(event.topic.name.split(".", 1)[-1])
+            aggregate_ids.append(event.aggregate_id)
+            types.append(event.type)
+            payloads.append(event.model_dump_json())  # stored as it is sent: no decode and encode again
+            headers.append(
+                json.dumps(
+                    build_headers(
                         event_id=str(event_id),
                         source=self.source,
                         event_type=event.type,
@@ -159,19 +165,49 @@ class Outbox:
                         country=attributes.get("country") or self.default_country,
                         correlation_id=attributes.get("correlation_id"),
                         trace_carrier=carrier,
-                    ),
-                    "created_at": now,
-                    "attempts": 0,
-                }
+                    )
+                )
             )
-        # Same-aggregate writers queue here until commit, so `seq` order is commit order per aggregate
-        # (a sequence alone is allocated before commit: the gap trap in anchors_engineering.md C2).
-        # One statement; locks are taken in sorted order so two writers never deadlock.
         await session.execute(
-            sa.text(
-                "SELECT count(pg_advisory_xact_lock(hashtext(:scope), hashtext(a))) "
-                "FROM (SELECT DISTINCT a FROM unnest(CAST(:ids AS text[])) AS a ORDER BY a) AS sorted"
-            ),
-            {"scope": self.schema + ".outbox", "ids": sorted({r["aggregateid"] for r in rows})},
+            _write_statement(self.schema),
+            {
+                "scope": self.schema + ".outbox",
+                "locked": sorted(set(aggregate_ids)),
+                "ids": ids,
+                "topics": topics,
+                "aggregate_types": aggregate_types,
+                "aggregate_ids": aggregate_ids,
+                "types": types,
+                "payloads": payloads,
+                "headers": headers,
+                "now": now,
+            },
         )
-        await session.execute(self.table.insert(), rows)
+
+
+@cache
+def _write_statement(schema: str) -> sa.TextClause:
+    """The events of one commit, with the lock that orders them, in one statement (one round trip).
+
+    Same-aggregate writers queue on the lock until the holder commits, so `seq` order is commit order per
+    aggregate (a sequence alone is allocated before commit: the gap trap in anchors_engineering.md C2). The
+    locks come first: `locked` is a materialized one-row aggregate that every inserted row is joined to, so
+    all of them are held before the first row draws its `seq`. They are taken in sorted order, so two
+    writers never deadlock. Rows keep the order they were emitted in (`WITH ORDINALITY`).
+    """
+    return sa.text(
+        f"""WITH locked AS MATERIALIZED (
+              SELECT count(pg_advisory_xact_lock(hashtext(:scope), hashtext(a))) AS held
+              FROM (SELECT DISTINCT a FROM unnest(CAST(:locked AS text[])) AS a ORDER BY a) AS sorted)
+            INSERT INTO "{schema}".outbox
+              (id, topic, aggregatetype, aggregateid, type, payload, headers, created_at, attempts)
+            SELECT e.id, e.topic, e.aggregatetype, e.aggregateid, e.type,
+                   CAST(e.payload AS jsonb), CAST(e.headers AS jsonb), CAST(:now AS timestamptz), 0
+            FROM locked CROSS JOIN unnest(
+                   CAST(:ids AS uuid[]), CAST(:topics AS text[]), CAST(:aggregate_types AS text[]),
+                   CAST(:aggregate_ids AS text[]), CAST(:types AS text[]), CAST(:payloads AS text[]),
+                   CAST(:headers AS text[])
+                 ) WITH ORDINALITY AS e(id, topic, aggregatetype, aggregateid, type, payload, headers, position)
+            WHERE locked.held >= 0
+            ORDER BY e.position"""
+    )

@@ -60,9 +60,12 @@ async def read(database: Database, factory_id: uuid.UUID) -> Factory | None:
     return factory_from_row(row) if row is not None else None
 
 
-async def insert_factories(session: AsyncSession, factories: Sequence[Factory]) -> None:
-    """New records, their cleaned names and their search keys: one statement, one round trip, whatever the count
-    (a registration is mostly round trips to Postgres once its candidates are no longer cleaned per request)."""
+async def insert_factories(
+    session: AsyncSession, factories: Sequence[Factory], *, audit: Sequence[dict[str, Any]] = ()
+) -> None:
+    """New records, their cleaned names and their search keys, and the audit rows given (`servicekit.audit.
+    audit_rows`): one statement, one round trip, whatever the count (a registration is mostly round trips to
+    Postgres once its candidates are no longer cleaned per request)."""
     if not factories:
         return
     await ensure_groups(session, factories)
@@ -79,14 +82,16 @@ async def insert_factories(session: AsyncSession, factories: Sequence[Factory]) 
             "key_ids": [k[0] for k in keys],
             "keys": [k[1] for k in keys],
             "key_countries": [k[2] for k in keys],
+            "audit": json.dumps(list(audit), default=str),
         },
     )
 
 
 @lru_cache(maxsize=4)
 def _filing(columns: tuple[str, ...]) -> TextClause:
-    """Insert factories (given as one JSON array of rows: `factory_values`), their names and keys at once; the
-    foreign keys of names and keys are checked at the end of the statement, when the factories are there."""
+    """Insert factories (given as one JSON array of rows: `factory_values`), their names and keys, and audit rows
+    (one JSON array, empty when none) at once; the foreign keys of names and keys are checked at the end of the
+    statement, when the factories are there."""
     listed = ", ".join(FACTORY.c[c].name for c in columns)
     return text(
         f"""WITH new_factory AS (
@@ -95,10 +100,17 @@ def _filing(columns: tuple[str, ...]) -> TextClause:
               FROM jsonb_populate_recordset(NULL::registry.factory, CAST(CAST(:factories AS text) AS jsonb))),
             new_name AS (
               INSERT INTO registry.factory_name (factory_id, name_key, country)
-              SELECT * FROM unnest(CAST(:name_ids AS uuid[]), CAST(:names AS text[]), CAST(:name_countries AS text[])))
+              SELECT * FROM unnest(CAST(:name_ids AS uuid[]), CAST(:names AS text[]), CAST(:name_countries AS text[]))),
+            new_audit AS (
+              INSERT INTO registry.audit_event ({_AUDIT_COLUMNS})
+              SELECT {_AUDIT_COLUMNS}
+              FROM jsonb_populate_recordset(NULL::registry.audit_event, CAST(CAST(:audit AS text) AS jsonb)))
             INSERT INTO registry.factory_key (factory_id, key, country)
             SELECT * FROM unnest(CAST(:key_ids AS uuid[]), CAST(:keys AS text[]), CAST(:key_countries AS text[]))"""
     )
+
+
+_AUDIT_COLUMNS = "id, occurred_at, actor, actor_roles, action, entity_type, entity_id, reason, details"
 
 
 async def _insert_rows(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> None:

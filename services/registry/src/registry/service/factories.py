@@ -22,7 +22,7 @@ from registry.domain.matching import EXACT_KEYS, GLOBAL_KEYS, Candidate, Decisio
 from registry.service.access import View, check_staff, list_scope, require_change, require_view
 from registry.service.groups import resolve_group
 from registry.settings import RegistrySettings
-from servicekit.audit import record_audit
+from servicekit.audit import audit_rows, record_audit
 from servicekit.auth import Principal, Role
 from servicekit.database import Database, UnitOfWork
 from servicekit.errors import Conflict, Unprocessable, merged_factory
@@ -161,17 +161,14 @@ async def register(
             review_id=review_id,
             candidate_id=uuid.UUID(result.candidate_id),
         )
-    await repo.insert_factories(uow.session, [factory])
-    await record_audit(
-        uow.session,
-        schema=SCHEMA,
-        actor=principal,
-        action="factory.registered",
-        entity_type="factory",
-        entity_id=str(factory.id),
-        details={"name": factory.name, "score_of_nearest": result.score},
-        country=factory.country,
-    )
+    registered = {
+        "action": "factory.registered",
+        "entity_type": "factory",
+        "entity_id": str(factory.id),
+        "details": {"name": factory.name, "score_of_nearest": result.score},
+        "country": factory.country,
+    }
+    await repo.insert_factories(uow.session, [factory], audit=audit_rows(principal, [registered]))
     uow.emit(event, country=factory.country)
     await uow.commit()
     return Registration(Outcome.CREATED, factory, result.score)

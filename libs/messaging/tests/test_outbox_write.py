@@ -1,0 +1,89 @@
+"""What one commit's outbox write stores: every event, in the order emitted, as it will be sent."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from betterwork_contracts.events.registry import FactoryChanges, FactoryRegistered, FactoryUpdated
+from devstack.pytest_plugin import TestPlatform
+from devstack.testkit.database import fetch
+from messaging.outbox import Outbox
+from servicekit.database import Database
+
+
+@pytest.fixture
+async def database(test_platform: TestPlatform) -> AsyncIterator[Database]:
+    outbox = Outbox(schema="registry", source="/registry", topic_prefix="p12.", default_country="KH")
+    database = Database(
+        test_platform.settings("registry").service_database_url(),
+        schema="registry",
+        pool_size=1,
+        event_sink=outbox.write,
+    )
+    yield database
+    await database.dispose()
+
+
+async def test_events_of_one_commit_are_stored_in_the_order_emitted_with_their_headers(
+    test_platform: TestPlatform, database: Database
+) -> None:
+    now = datetime.now(UTC)
+    # Aggregate ids out of sorted order, one of them twice: the lock order (sorted) is not the row order.
+    later, earlier = uuid.UUID("f" + uuid.uuid4().hex[1:]), uuid.UUID("0" + uuid.uuid4().hex[1:])
+    events = [
+        FactoryRegistered(factory_id=later, version=1, country="KH", name="Late Sorted", registered_at=now),
+        FactoryRegistered(factory_id=earlier, version=1, country="VN", name="Early Sorted", registered_at=now),
+        FactoryUpdated(
+            factory_id=later, version=2, country="KH", changes=FactoryChanges(name="Late Sorted 2"), updated_at=now
+        ),
+    ]
+    async with database.unit_of_work() as uow:
+        uow.emit(events[0], correlation_id="req-1")
+        uow.emit(events[1], country="VN")
+        uow.emit(events[2])
+        await uow.commit()
+
+    rows = await fetch(
+        test_platform,
+        "registry",
+        """SELECT id, topic, aggregatetype, aggregateid, type, payload::text AS payload, headers::text AS headers,
+                  published_at, attempts
+           FROM registry.outbox WHERE aggregateid = ANY($1::text[]) ORDER BY seq""",
+        [str(later), str(earlier)],
+    )
+    assert [(r["aggregateid"], r["type"]) for r in rows] == [(str(e.aggregate_id), e.type) for e in events]
+    for row, event in zip(rows, events, strict=True):
+        assert json.loads(row["payload"]) == json.loads(event.model_dump_json())
+        assert row["topic"] == "p12.registry.factory"
+        assert row["aggregatetype"] == "factory"
+        assert row["published_at"] is None
+        assert row["attempts"] == 0
+        headers = json.loads(row["headers"])
+        assert headers["ce_id"] == str(row["id"])
+        assert headers["ce_subject"] == str(event.aggregate_id)
+        assert headers["ce_type"] == event.type
+        assert headers["ce_source"] == "/registry"
+    countries = [json.loads(r["headers"])["ce_country"] for r in rows]
+    assert countries == ["KH", "VN", "KH"]  # given with the event, else the service's country
+    assert json.loads(rows[0]["headers"])["ce_correlationid"] == "req-1"
+
+
+async def test_an_outbox_write_that_is_not_committed_leaves_nothing(
+    test_platform: TestPlatform, database: Database
+) -> None:
+    factory_id = uuid.uuid4()
+    event = FactoryRegistered(
+        factory_id=factory_id, version=1, country="KH", name="Never", registered_at=datetime.now(UTC)
+    )
+    async with database.unit_of_work() as uow:
+        assert database.event_sink is not None
+        await database.event_sink(uow.session, [(event, {})])
+    rows = await fetch(
+        test_platform, "registry", "SELECT 1 FROM registry.outbox WHERE aggregateid = $1", str(factory_id)
+    )
+    assert rows == []
