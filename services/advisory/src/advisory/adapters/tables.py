@@ -5,12 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
+from servicekit.tables import timestamp
+
 SCHEMA = "advisory"
 metadata = sa.MetaData(schema=SCHEMA)
-
-
-def _tz(name: str, nullable: bool = False) -> sa.Column[object]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
 PLAN = sa.Table(
@@ -22,7 +20,7 @@ PLAN = sa.Table(
     sa.Column("cycle", sa.Integer, nullable=False),
     sa.Column("assessment_id", UUID(as_uuid=True)),
     sa.Column("released_on", sa.Date),
-    _tz("created_at"),
+    timestamp("created_at"),
     sa.Column("created_by", sa.Text, nullable=False),
     sa.UniqueConstraint("factory_id", "cycle", name="uq_improvement_plan_cycle"),
 )
@@ -60,8 +58,8 @@ ITEM = sa.Table(
     sa.Column("waived_reason", sa.Text),
     sa.Column("waived_by", sa.Text),
     sa.Column("verified_by", sa.Text),
-    _tz("verified_at", nullable=True),
-    _tz("reported_done_at", nullable=True),
+    timestamp("verified_at", nullable=True),
+    timestamp("reported_done_at", nullable=True),
     sa.Column("version", sa.Integer, nullable=False),
 )
 
@@ -72,7 +70,7 @@ ITEM_MOVE = sa.Table(
     sa.Column("item_id", UUID(as_uuid=True), nullable=False),
     sa.Column("from_status", sa.Text, nullable=False),
     sa.Column("to_status", sa.Text, nullable=False),
-    _tz("at"),
+    timestamp("at"),
     sa.Column("by_subject", sa.Text, nullable=False),
     sa.Column("reason", sa.Text),
 )
@@ -87,7 +85,7 @@ EVIDENCE = sa.Table(
     sa.Column("size_bytes", sa.Integer, nullable=False),
     sa.Column("sha256", sa.Text, nullable=False),
     sa.Column("content", sa.LargeBinary, nullable=False),
-    _tz("uploaded_at"),
+    timestamp("uploaded_at"),
     sa.Column("uploaded_by", sa.Text, nullable=False),
 )
 
@@ -98,7 +96,7 @@ ZT_CASE = sa.Table(
     sa.Column("factory_id", UUID(as_uuid=True), nullable=False),
     sa.Column("country", sa.Text, nullable=False),
     sa.Column("category", sa.Text, nullable=False),
-    _tz("opened_at"),
+    timestamp("opened_at"),
     sa.Column("item_id", UUID(as_uuid=True)),
 )
 
@@ -123,7 +121,7 @@ REPORT_ACCESS = sa.Table(
     sa.Column("factory_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("cycle", sa.Integer, primary_key=True),
     sa.Column("granted", sa.Boolean, nullable=False),
-    _tz("decided_at"),
+    timestamp("decided_at"),
 )
 
 PROGRESS_REPORT = sa.Table(
@@ -136,7 +134,7 @@ PROGRESS_REPORT = sa.Table(
     sa.Column("cycle", sa.Integer, nullable=False),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("due_date", sa.Date, nullable=False),
-    _tz("issued_at"),
+    timestamp("issued_at"),
     sa.Column("issued_by", sa.Text, nullable=False),
     sa.Column("content", JSONB, nullable=False),
     sa.Column("pdf", sa.LargeBinary, nullable=False),
@@ -157,7 +155,7 @@ COMMITTEE_MEMBER = sa.Table(
     sa.Column("role", sa.Text, nullable=False),
     sa.Column("term_start", sa.Date, nullable=False),
     sa.Column("term_end", sa.Date),
-    _tz("created_at"),
+    timestamp("created_at"),
     sa.Column("created_by", sa.Text, nullable=False),
 )
 
@@ -170,7 +168,7 @@ COMMITTEE_MEETING = sa.Table(
     sa.Column("meeting_date", sa.Date, nullable=False),
     sa.Column("attendee_ids", ARRAY(UUID(as_uuid=True)), nullable=False),
     sa.Column("decisions", JSONB, nullable=False),
-    _tz("recorded_at"),
+    timestamp("recorded_at"),
     sa.Column("recorded_by", sa.Text, nullable=False),
 )
 
@@ -186,7 +184,7 @@ ADVISORY_VISIT = sa.Table(
     sa.Column("topics", ARRAY(sa.Text), nullable=False),
     sa.Column("item_ids", ARRAY(UUID(as_uuid=True)), nullable=False),
     sa.Column("follow_ups", JSONB, nullable=False),
-    _tz("recorded_at"),
+    timestamp("recorded_at"),
     sa.Column("recorded_by", sa.Text, nullable=False),
 )
 
@@ -203,7 +201,7 @@ COURSE = sa.Table(
     sa.Column("languages", ARRAY(sa.Text), nullable=False),
     sa.Column("completion_rule", sa.Text, nullable=False),
     sa.Column("pass_score", sa.Numeric(5, 2)),
-    _tz("created_at"),
+    timestamp("created_at"),
 )
 
 TRAINING_SESSION = sa.Table(
@@ -217,8 +215,8 @@ TRAINING_SESSION = sa.Table(
     sa.Column("language", sa.Text, nullable=False),
     sa.Column("trainer_organisation", sa.Text, nullable=False),
     sa.Column("mode", sa.Text, nullable=False),
-    _tz("delivered_at", nullable=True),
-    _tz("created_at"),
+    timestamp("delivered_at", nullable=True),
+    timestamp("created_at"),
     sa.Column("created_by", sa.Text, nullable=False),
 )
 
@@ -234,7 +232,7 @@ PARTICIPANT = sa.Table(
     sa.Column("migrant", sa.Boolean, nullable=False),
     sa.Column("factory_id", UUID(as_uuid=True)),
     sa.Column("buyer_id", UUID(as_uuid=True)),
-    _tz("created_at"),
+    timestamp("created_at"),
 )
 
 ENROLMENT = sa.Table(
@@ -248,7 +246,7 @@ ENROLMENT = sa.Table(
     sa.Column("score", sa.Numeric(5, 2)),
     sa.Column("evaluation", sa.SmallInteger),
     sa.Column("waived_reason", sa.Text),
-    _tz("updated_at"),
+    timestamp("updated_at"),
 )
 
 XAPI_STATEMENT = sa.Table(
@@ -261,7 +259,7 @@ XAPI_STATEMENT = sa.Table(
     sa.Column("completion", sa.Boolean),
     sa.Column("success", sa.Boolean),
     sa.Column("score", sa.Numeric(5, 2)),
-    _tz("at"),
-    _tz("stored_at"),
+    timestamp("at"),
+    timestamp("stored_at"),
     sa.Column("statement", JSONB, nullable=False),
 )

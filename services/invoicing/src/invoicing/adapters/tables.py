@@ -5,12 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from servicekit.tables import timestamp
+
 SCHEMA = "invoicing"
 metadata = sa.MetaData(schema=SCHEMA)
-
-
-def _tz(name: str, nullable: bool = False) -> sa.Column[object]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
 PRICE_LIST = sa.Table(
@@ -24,7 +22,7 @@ PRICE_LIST = sa.Table(
     sa.Column("group_discount_bps", sa.Integer, nullable=False),
     sa.Column("group_min_factories", sa.Integer, nullable=False),
     sa.Column("reduced_tariffs", JSONB, nullable=False),
-    _tz("created_at"),
+    timestamp("created_at"),
     sa.Column("created_by", sa.Text, nullable=False),
     sa.UniqueConstraint("country", "currency", "effective_from", name="uq_price_list_version_day"),
 )
@@ -73,9 +71,9 @@ INVOICE = sa.Table(
     sa.Column("assessment_id", UUID(as_uuid=True)),  # a per-assessment charge (and its credit notes)
     sa.Column("merged_from", UUID(as_uuid=True)),  # the retired factory a merge moved it from
     sa.Column("version", sa.Integer, nullable=False),
-    _tz("created_at"),
+    timestamp("created_at"),
     sa.Column("created_by", sa.Text, nullable=False),
-    _tz("updated_at"),
+    timestamp("updated_at"),
     sa.Index("ix_invoice_customer", "customer_kind", "customer_id", "created_at"),
     sa.Index("ix_invoice_open_due", "due_date", postgresql_where=sa.text("status IN ('issued', 'partially_paid')")),
     sa.Index("ix_invoice_created", "created_at", "id"),
@@ -103,9 +101,9 @@ REFUND_DUE = sa.Table(
     sa.Column("amount", sa.BigInteger, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False, server_default="open"),  # open, refunded, set_off
-    _tz("created_at"),
+    timestamp("created_at"),
     sa.Column("created_by", sa.Text, nullable=False),
-    _tz("settled_at", nullable=True),
+    timestamp("settled_at", nullable=True),
     sa.Column("settled_by", sa.Text),
     sa.Column("refunded_on", sa.Date),
     sa.Column("method", sa.Text),
@@ -126,7 +124,7 @@ PAYMENT_TERMS = sa.Table(
     metadata,
     sa.Column("country", sa.Text, primary_key=True),
     sa.Column("days", sa.Integer, nullable=False),
-    _tz("set_at"),
+    timestamp("set_at"),
 )
 
 PAYMENT = sa.Table(
@@ -141,7 +139,7 @@ PAYMENT = sa.Table(
     sa.Column("customer_id", UUID(as_uuid=True), nullable=False),
     sa.Column("received_on", sa.Date, nullable=False),
     sa.Column("reference", sa.Text),
-    _tz("recorded_at"),
+    timestamp("recorded_at"),
     sa.Column("recorded_by", sa.Text, nullable=False),
 )
 
@@ -158,7 +156,7 @@ CREDIT_WALLET = sa.Table(
     "credit_wallet",
     metadata,
     sa.Column("buyer_id", UUID(as_uuid=True), primary_key=True),
-    _tz("created_at"),
+    timestamp("created_at"),
 )
 
 CREDIT_LOT = sa.Table(
@@ -174,8 +172,8 @@ CREDIT_LOT = sa.Table(
     sa.Column("tier", sa.Text),
     sa.Column("expires_on", sa.Date),
     sa.Column("spendable", sa.Boolean, nullable=False),
-    _tz("created_at"),
-    _tz("spendable_at", nullable=True),
+    timestamp("created_at"),
+    timestamp("spendable_at", nullable=True),
     sa.CheckConstraint("remaining >= 0 AND remaining <= quantity", name="ck_credit_lot_remaining"),
     sa.Index("ix_credit_lot_buyer", "buyer_id", "expires_on"),
 )
@@ -193,7 +191,7 @@ CREDIT_ENTRY = sa.Table(
     sa.Column("entitlement_id", UUID(as_uuid=True)),
     sa.Column("reverses", sa.BigInteger, unique=True),
     sa.Column("merged_from", UUID(as_uuid=True)),  # the retired factory a merge moved the spend from
-    _tz("at"),
+    timestamp("at"),
     sa.Column("by_subject", sa.Text, nullable=False),
     sa.Index("ix_credit_entry_buyer", "buyer_id", "factory_id", "cycle"),
 )
@@ -205,7 +203,7 @@ DUNNING_STEP = sa.Table(
     sa.Column("step", sa.Integer, primary_key=True),
     sa.Column("action", sa.Text, nullable=False),
     sa.Column("days_past_due", sa.Integer, nullable=False),
-    _tz("taken_at"),
+    timestamp("taken_at"),
 )
 
 # What invoicing knows of factories, from the registry's versioned events (VersionedReadModel).
@@ -243,7 +241,7 @@ PROGRAMME_COST = sa.Table(
     sa.Column("currency", sa.Text, nullable=False),
     sa.Column("amount", sa.BigInteger, nullable=False),
     sa.Column("note", sa.Text),
-    _tz("entered_at"),
+    timestamp("entered_at"),
     sa.Column("entered_by", sa.Text, nullable=False),
 )
 
@@ -255,6 +253,6 @@ EXCHANGE_RATE = sa.Table(
     sa.Column("to_currency", sa.Text, primary_key=True),
     sa.Column("rate", sa.Numeric(24, 10), nullable=False),
     sa.Column("as_of", sa.Date, nullable=False),
-    _tz("entered_at"),
+    timestamp("entered_at"),
     sa.Column("entered_by", sa.Text, nullable=False),
 )

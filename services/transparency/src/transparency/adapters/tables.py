@@ -5,12 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from servicekit.tables import timestamp
+
 SCHEMA = "transparency"
 metadata = sa.MetaData(schema=SCHEMA)
-
-
-def _tz(name: str, nullable: bool = False) -> sa.Column[object]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
 # The registry's factories as its versioned events left them (merges followed through `merged_into`).
@@ -47,15 +45,15 @@ PUBLICATION = sa.Table(
     sa.Column("log_position", sa.BigInteger, nullable=False),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("prepared_by", sa.Text, nullable=False),
-    _tz("prepared_at"),
+    timestamp("prepared_at"),
     sa.Column("base_release", sa.Integer),
     sa.Column("content_hash", sa.Text, nullable=False),
     sa.Column("factories_listed", sa.Integer, nullable=False),
     sa.Column("differences", JSONB, nullable=False),
     sa.Column("reviewed_by", sa.Text),
-    _tz("reviewed_at", True),
+    timestamp("reviewed_at", True),
     sa.Column("approved_by", sa.Text),
-    _tz("released_at", True),
+    timestamp("released_at", True),
     sa.Column("release_number", sa.Integer),
     sa.Column("rejected_by", sa.Text),
     sa.Column("reason", sa.Text),
@@ -98,5 +96,5 @@ PUBLIC_CHANGE = sa.Table(
     sa.Column("release_number", sa.Integer, nullable=False),
     sa.Column("factory_id", UUID(as_uuid=True), nullable=False),
     sa.Column("change", sa.Text, nullable=False),
-    _tz("released_at"),
+    timestamp("released_at"),
 )
