@@ -3,6 +3,7 @@ who may ask, the decisions by cycle field for field, and a revocation in the ver
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -13,6 +14,7 @@ import pytest
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from devstack.testkit.access import admin, buyer, factory, staff
 from devstack.testkit.database import fetch
+from devstack.testkit.hot import both_paths_answer_alike
 from devstack.testkit.partnerships import known_factory, linked_buyer
 
 pytestmark = pytest.mark.asyncio
@@ -80,3 +82,29 @@ async def test_the_decisions_by_cycle_for_the_buyer_the_factory_and_staff_of_its
     assert revoked.status_code == 200, revoked.text
     closed = await ask(buyer(test_platform, pair.buyer_id))
     assert [(d["cycle"], d["granted"]) for d in closed.json()] == [(1, False), (2, False)]
+
+
+async def test_the_edge_answers_the_decision_as_the_route_does(test_platform: TestPlatform) -> None:
+    app = test_platform.app("partnerships", relay_enabled=False, consumer_enabled=False, webhook_worker_enabled=False)
+    async with serve_in_process(app) as client:
+        factory_id = await known_factory(test_platform)
+        pair = await linked_buyer(client, test_platform, factory_id, cycle=1)
+        query = {"buyer_id": str(pair.buyer_id), "factory_id": str(factory_id)}
+        asks = [
+            ("/v1/report-access", buyer(test_platform, pair.buyer_id), query),
+            ("/v1/report-access", factory(test_platform, factory_id), query),
+            ("/v1/report-access", staff(test_platform), query),
+            ("/v1/report-access", staff(test_platform, "VN"), query),
+            ("/v1/report-access", {}, query),
+            ("/v1/report-access", buyer(test_platform, pair.buyer_id), {"buyer_id": str(pair.buyer_id)}),
+            ("/v1/report-access", buyer(test_platform, pair.buyer_id), {**query, "factory_id": "nope"}),
+            (
+                f"/v1/report-access?buyer_id={pair.buyer_id}&factory_id={uuid.uuid4()}&factory_id={factory_id}",
+                buyer(test_platform, pair.buyer_id),
+                None,
+            ),
+        ]
+        answers, served, handed_on = await both_paths_answer_alike(client, app, asks)
+        assert [a.status for a in answers] == [200, 200, 200, 404, 401, 422, 422, 200]
+        assert [d["granted"] for d in json.loads(answers[0].body)] == [True]
+        assert (served, handed_on) == (5, 3)  # a missing, malformed or repeated parameter goes through FastAPI

@@ -22,6 +22,7 @@ from servicekit.definition import ServiceDefinition
 from servicekit.edge import EdgeMiddleware
 from servicekit.errors import install_problem_handlers
 from servicekit.health import ReadinessChecks, broker_check, health_router
+from servicekit.hot import HotRead, HotReads
 from servicekit.kafka_security import kafka_security
 from servicekit.limits import RateLimits, RequestLimits, route_body_caps
 from servicekit.settings import ServiceSettings
@@ -75,12 +76,14 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     lifespan_hooks: Sequence[LifespanHook] = (),
     event_sink: EventSink | None = None,
+    hot_reads: Sequence[HotRead] = (),
 ) -> FastAPI:
     """The app for one service: errors, auth, telemetry, health, metrics, then its own routers.
 
     `lifespan_hooks` start background work (relay, consumers) after the shared
     resources exist and stop it before they close; `event_sink` is where
-    `uow.emit()` writes (the transactional outbox).
+    `uow.emit()` writes (the transactional outbox); `hot_reads` are the GET routes the edge answers itself
+    (`servicekit.hot`).
     """
     database = Database(
         settings.service_database_url(),
@@ -157,7 +160,8 @@ def create_service_app(
         rate_limits=app.state.rate_limits,
     )
     telemetry = RequestTelemetry(tracer_provider, HttpMetrics(metrics_registry))
-    app.edge = lambda inner: EdgeMiddleware(inner, telemetry=telemetry, limits=limits)
+    app.state.hot_reads = HotReads(hot_reads, lambda: app.routes)
+    app.edge = lambda inner: EdgeMiddleware(inner, telemetry=telemetry, limits=limits, hot_reads=app.state.hot_reads)
     app.include_router(health_router)
     app.include_router(platform_routes.router)
     for router in routers:
@@ -167,6 +171,7 @@ def create_service_app(
     async def metrics() -> Response:
         return Response(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
+    app.state.hot_reads.resolve()  # a hot read the app could answer differently stops the start here
     _check_operation_ids(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

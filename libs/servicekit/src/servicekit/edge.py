@@ -28,6 +28,7 @@ from servicekit.auth.dependencies import CurrentPrincipal, require
 from servicekit.auth.principal import Principal, Role
 from servicekit.database import Database, UnitOfWork, database_of
 from servicekit.errors import Forbidden
+from servicekit.hot import HotReads
 from servicekit.limits import RequestLimits, counted_receive, refuse
 from servicekit.settings import ServiceSettings
 from servicekit.telemetry import RequestTelemetry, is_untraced, known_method, route_template
@@ -224,16 +225,21 @@ class EdgeMiddleware:
     2. the limits refuse what must not reach routing (400 NUL, 429 writes per client, 413 declared length) and
        the body is read through a counter (413 when a streamed body passes the route's cap, raised as an
        `HTTPException` where the route reads it and answered by the problem handlers);
-    3. afterwards the request is counted (`http_requests_total`, `http_request_duration_seconds`), written to
+    3. a GET on one of the service's hot reads (`servicekit.hot`) is answered here, without FastAPI's routing
+       and dependency solving; everything else, and anything unusual on a hot route, goes through FastAPI;
+    4. afterwards the request is counted (`http_requests_total`, `http_request_duration_seconds`), written to
        the access log and its span ended. Probes and scrapes are counted but neither traced nor logged.
 
     One plain ASGI layer: a hot read pays one extra call and one wrapped `send`, not one per concern.
     """
 
-    def __init__(self, app: ASGIApp, *, telemetry: RequestTelemetry, limits: RequestLimits) -> None:
+    def __init__(
+        self, app: ASGIApp, *, telemetry: RequestTelemetry, limits: RequestLimits, hot_reads: HotReads | None = None
+    ) -> None:
         self.app = app
         self.telemetry = telemetry
         self.limits = limits
+        self.hot_reads = hot_reads if hot_reads else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -259,7 +265,11 @@ class EdgeMiddleware:
             refusal, body_cap = self.limits.refusal(scope)
             if refusal is not None:
                 await refuse(scope, receive, send_with_trace, refusal)
-            else:
+            elif (
+                self.hot_reads is None
+                or scope["method"] != "GET"
+                or not await self.hot_reads.answer(scope, receive, send_with_trace)
+            ):
                 await self.app(scope, counted_receive(receive, body_cap), send_with_trace)
         except BaseException as exc:
             error = exc

@@ -127,7 +127,8 @@ def _pointer(loc: tuple[Any, ...]) -> str:
     return "#/" + "/".join(parts)
 
 
-async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+async def render_problem(request: Request, exc: Exception) -> JSONResponse:
+    """The answer to a `Problem` (the handler FastAPI calls, and the hot reads of `servicekit.hot`)."""
     assert isinstance(exc, Problem)
     return problem_response(
         exc.status,
@@ -172,7 +173,7 @@ async def _on_unhandled(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(Problem, render_problem)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(Exception, _on_unhandled)
