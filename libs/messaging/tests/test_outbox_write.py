@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
 
 from betterwork_contracts.events.registry import FactoryChanges, FactoryRegistered, FactoryUpdated
 from devstack.pytest_plugin import TestPlatform
 from devstack.testkit.database import fetch
-from messaging.outbox import Outbox
+from messaging.outbox import Outbox, notify_channel
 from servicekit.database import Database
+from servicekit.settings import libpq_dsn
 
 
 @pytest.fixture
@@ -87,3 +91,51 @@ async def test_an_outbox_write_that_is_not_committed_leaves_nothing(
         test_platform, "registry", "SELECT 1 FROM registry.outbox WHERE aggregateid = $1", str(factory_id)
     )
     assert rows == []
+
+
+async def test_the_relay_is_woken_after_a_commit_with_events_and_never_by_a_rollback(
+    test_platform: TestPlatform,
+) -> None:
+    outbox = Outbox(schema="registry", source="/registry", default_country="KH")
+    database = Database(
+        test_platform.settings("registry").service_database_url(),
+        schema="registry",
+        pool_size=4,
+        event_sink=outbox.write,
+    )
+    listener = await asyncpg.connect(libpq_dsn(test_platform.settings("registry").service_database_url()))
+    woken: asyncio.Queue[float] = asyncio.Queue()
+    await listener.add_listener(notify_channel("registry"), lambda *_: woken.put_nowait(time.monotonic()))
+
+    def registered() -> FactoryRegistered:
+        return FactoryRegistered(
+            factory_id=uuid.uuid4(), version=1, country="KH", name="Woken Knit", registered_at=datetime.now(UTC)
+        )
+
+    try:
+        async with database.unit_of_work() as uow:  # rolled back: nothing to relay, nobody woken
+            uow.emit(registered())
+        async with database.unit_of_work() as uow:  # committed without events: nobody woken
+            await uow.commit()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(woken.get(), 0.5)
+
+        async with database.unit_of_work() as uow:
+            uow.emit(registered())
+            await uow.commit()
+        committed = time.monotonic()
+        assert await asyncio.wait_for(woken.get(), 2.0) - committed < 1.0  # not the relay's 5 s poll
+
+        async def commit_one() -> None:
+            async with database.unit_of_work() as uow:
+                uow.emit(registered())
+                await uow.commit()
+
+        sent = outbox.waker.sent
+        await asyncio.gather(*(commit_one() for _ in range(40)))
+        await asyncio.sleep(0.5)
+        assert 1 <= outbox.waker.sent - sent < 40  # a burst of commits shares its wake-ups
+        assert not woken.empty()
+    finally:
+        await listener.close()
+        await database.dispose()

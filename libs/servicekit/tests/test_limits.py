@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from devstack.testkit.access import staff
@@ -104,3 +105,19 @@ def test_several_limits_must_all_allow() -> None:
     assert [counters.hit("5/second;2/minute", "w", "c") for _ in range(2)] == [None, None]
     wait = counters.hit("5/second;2/minute", "w", "c")
     assert wait is not None and 1 <= wait <= 60
+
+
+def test_the_window_moves_and_a_refused_request_is_counted_nowhere() -> None:
+    now = [100.0]
+    counters = RateLimits(clock=lambda: now[0], sweep_every=1)
+    assert [counters.hit("2/second;3/minute", "w", "c") for _ in range(2)] == [None, None]
+    assert counters.hit("2/second;3/minute", "w", "c") == 1.0  # the second's window is full
+    now[0] += 1.0
+    assert counters.hit("2/second;3/minute", "w", "c") is None  # a second later: the minute holds 3 now
+    now[0] += 1.0
+    wait = counters.hit("2/second;3/minute", "w", "c")
+    assert wait == pytest.approx(58.0)  # the minute is full until its first hit is a minute old
+    assert counters.hit("2/second", "w", "someone else") is None  # clients and kinds count apart
+    now[0] += 61.0
+    assert counters.hit("2/second", "w", "c") is None  # the sweep dropped the expired windows
+    assert len(counters) == 1

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from devstack.pytest_plugin import TestPlatform
 from servicekit.audit import audit_table, record_audit
 from servicekit.auth import Principal, Role
-from servicekit.database import Database
+from servicekit.database import Database, Statement
 
 ACTOR = Principal(subject="staff-1", roles=frozenset({Role.STAFF}), country="KH")
 
@@ -104,3 +104,21 @@ async def test_unit_of_work_cannot_be_used_outside_its_block(database: Database)
     uow = database.unit_of_work()
     with pytest.raises(RuntimeError, match="outside"):
         _ = uow.session
+
+
+_NOTE = Statement(
+    """INSERT INTO registry.audit_event (id, occurred_at, actor, actor_roles, action, entity_type, entity_id, details)
+       VALUES (gen_random_uuid(), now(), :actor, CAST(:roles AS text[]), 'test', 'uow', :entity, CAST('{}' AS jsonb))"""
+)
+
+
+async def test_a_statement_on_the_driver_runs_in_the_unit_of_works_transaction(database: Database) -> None:
+    assert _NOTE.names == ("actor", "roles", "entity") and "$3" in _NOTE.sql and "::" not in _NOTE.sql
+    async with database.unit_of_work() as uow:  # the first statement of the transaction: it begins it
+        await _NOTE.execute(uow.session, actor="staff-1", roles=["staff"], entity="driver-rolled-back")
+        await add(uow.session, "driver-rolled-back")  # SQLAlchemy's statements join the same transaction
+    async with database.unit_of_work() as uow:
+        await add(uow.session, "driver-kept")
+        await _NOTE.execute(uow.session, actor="staff-1", roles=["staff"], entity="driver-kept")
+        await uow.commit()
+    assert [await count_for(database, e) for e in ("driver-rolled-back", "driver-kept")] == [0, 2]

@@ -8,7 +8,9 @@ CloudEvents headers (traceparent captured at write time), `seq` the order.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import uuid
 from datetime import UTC, datetime
 from functools import cache
@@ -17,10 +19,13 @@ from typing import Any
 import sqlalchemy as sa
 from opentelemetry import propagate
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from betterwork_contracts import IntegrationEvent
 from messaging.envelope import build_headers
+from servicekit.database import Statement, after_commit
+
+_log = logging.getLogger("messaging.outbox")
 
 _metadata = sa.MetaData()
 
@@ -116,6 +121,29 @@ def create_messaging_tables_v1(op: Any, schema: str) -> None:
     )
 
 
+def wake_after_commit_v2(op: Any, schema: str) -> None:
+    """The relay is woken after each commit (`Outbox`), no longer by a trigger inside it (migrations call it).
+
+    A NOTIFY inside a transaction takes a lock on the one notification queue of the whole Postgres server at
+    commit and holds it while the commit is flushed to disk, so every commit with events waited for the one
+    before it, in every service (measured: registration stalled on it under load)."""
+    op.execute(f'DROP TRIGGER IF EXISTS outbox_notify ON "{schema}".outbox')
+    op.execute(f'DROP FUNCTION IF EXISTS "{schema}".outbox_notify()')
+
+
+def unwake_after_commit_v2(op: Any, schema: str) -> None:
+    """Downgrade of `wake_after_commit_v2`: the trigger back."""
+    channel = notify_channel(schema)
+    op.execute(
+        f"""CREATE FUNCTION "{schema}".outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_notify('{channel}', ''); RETURN NULL; END $$"""
+    )
+    op.execute(
+        f"""CREATE TRIGGER outbox_notify AFTER INSERT ON "{schema}".outbox
+            FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".outbox_notify()"""
+    )
+
+
 def drop_messaging_tables_v1(op: Any, schema: str) -> None:
     op.execute(f'DROP TRIGGER IF EXISTS outbox_notify ON "{schema}".outbox')
     op.execute(f'DROP FUNCTION IF EXISTS "{schema}".outbox_notify()')
@@ -124,7 +152,8 @@ def drop_messaging_tables_v1(op: Any, schema: str) -> None:
 
 
 class Outbox:
-    """Writes a unit of work's events into its transaction (the `event_sink` of the service's database)."""
+    """Writes a unit of work's events into its transaction (the `event_sink` of the service's database), and
+    wakes the relay once the transaction has committed (`RelayWaker`)."""
 
     def __init__(self, *, schema: str, source: str, topic_prefix: str = "", default_country: str | None = None):
         self.table = outbox_table(schema)
@@ -132,6 +161,7 @@ class Outbox:
         self.source = source
         self.topic_prefix = topic_prefix
         self.default_country = default_country
+        self.waker = RelayWaker(notify_channel(schema))
 
     async def write(self, session: AsyncSession, events: list[tuple[Any, dict[str, Any]]]) -> None:
         now = datetime.now(UTC)
@@ -168,25 +198,63 @@ class Outbox:
                     )
                 )
             )
-        await session.execute(
-            _write_statement(self.schema),
-            {
-                "scope": self.schema + ".outbox",
-                "locked": sorted(set(aggregate_ids)),
-                "ids": ids,
-                "topics": topics,
-                "aggregate_types": aggregate_types,
-                "aggregate_ids": aggregate_ids,
-                "types": types,
-                "payloads": payloads,
-                "headers": headers,
-                "now": now,
-            },
+        after_commit(session, self.waker.wake)
+        await _write_statement(self.schema).execute(
+            session,
+            scope=self.schema + ".outbox",
+            locked=sorted(set(aggregate_ids)),
+            ids=ids,
+            topics=topics,
+            aggregate_types=aggregate_types,
+            aggregate_ids=aggregate_ids,
+            types=types,
+            payloads=payloads,
+            headers=headers,
+            now=now,
         )
 
 
+class RelayWaker:
+    """NOTIFY the relay after commits that wrote events: at most one NOTIFY in flight per process, and one more
+    when commits came while it was on its way, so a burst of commits costs a few NOTIFYs, each outside every
+    data transaction.
+
+    The NOTIFY runs on a pooled connection of the writer's engine, in a transaction of its own that does not wait
+    for the disk (`synchronous_commit` off: it carries nothing to keep). If it fails, or the process stops
+    before it is sent, the relay finds the events at its next poll (`RelayConfig.poll_interval_s`).
+    """
+
+    def __init__(self, channel: str) -> None:
+        self._wake = f"BEGIN; SET LOCAL synchronous_commit TO off; NOTIFY {channel}; COMMIT"
+        self._pending = False
+        self._task: asyncio.Task[None] | None = None
+        self.sent = 0
+
+    def wake(self, session: AsyncSession) -> None:
+        self._pending = True
+        if self._task is None or self._task.done():
+            engine = session.bind
+            if isinstance(engine, AsyncEngine):
+                self._task = asyncio.get_running_loop().create_task(self._send(engine))
+
+    async def _send(self, engine: AsyncEngine) -> None:
+        try:
+            while self._pending:
+                self._pending = False
+                async with engine.connect() as connection:
+                    driver = (await connection.get_raw_connection()).driver_connection
+                    assert driver is not None
+                    await driver.execute(self._wake)
+                self.sent += 1
+        except Exception as exc:  # the relay's poll finds the events
+            self._pending = False
+            _log.warning(
+                "could not wake the relay (%s: %s); it will find the events at its next poll", type(exc).__name__, exc
+            )
+
+
 @cache
-def _write_statement(schema: str) -> sa.TextClause:
+def _write_statement(schema: str) -> Statement:
     """The events of one commit, with the lock that orders them, in one statement (one round trip).
 
     Same-aggregate writers queue on the lock until the holder commits, so `seq` order is commit order per
@@ -195,7 +263,7 @@ def _write_statement(schema: str) -> sa.TextClause:
     all of them are held before the first row draws its `seq`. They are taken in sorted order, so two
     writers never deadlock. Rows keep the order they were emitted in (`WITH ORDINALITY`).
     """
-    return sa.text(
+    return Statement(
         f"""WITH locked AS MATERIALIZED (
               SELECT count(pg_advisory_xact_lock(hashtext(:scope), hashtext(a))) AS held
               FROM (SELECT DISTINCT a FROM unnest(CAST(:locked AS text[])) AS a ORDER BY a) AS sorted)

@@ -11,9 +11,9 @@ memory or CPU on it:
 - writes (POST, PUT, PATCH, DELETE) are counted per client, with uploads (routes with their own body cap)
   counted separately; over the limit answers 429 with `Retry-After`.
 
-Counting uses the `limits` library's moving window in process memory: each process counts on its own, so
-with N replicas a client may make N times the configured rate. A deployment that needs one count across
-replicas points `limits` at a shared storage (Redis, Memcached) instead.
+Counting is a moving window in process memory (`RateLimits`): each process counts on its own, so with N
+replicas a client may make N times the configured rate. A deployment that needs one count across replicas
+needs a shared counter (Redis, say) behind the same `hit()`.
 
 Route-specific limits that need the verified caller (webhook redelivery) use `per_client_rate_limit`, a
 dependency that counts per token subject after authentication.
@@ -25,15 +25,14 @@ import hashlib
 import math
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 from fastapi.routing import iter_route_contexts
-from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits import parse_many
 from starlette.exceptions import HTTPException
 from starlette.types import Message, Receive, Scope, Send
 
@@ -65,28 +64,62 @@ def _too_large_detail(limit: int) -> str:
 
 
 class RateLimits:
-    """Moving-window counters per client and kind of request, kept in this process's memory."""
+    """Moving-window counters per client and kind of request, kept in this process's memory.
 
-    def __init__(self) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._parsed: dict[str, list[RateLimitItem]] = {}
+    A window is the times of the hits it still holds (a deque of at most `amount` entries per limit, client and
+    kind), so a hit is a few list operations and no thread: the `limits` library's memory storage starts a timer
+    thread every 10 ms while writes flow, which cost a registration under load more than the count itself.
+    Windows whose last hit has expired are dropped every `sweep_every` hits, so idle clients use no memory.
+    `limits` still parses the limit strings (`10/second;300/minute`).
+    """
 
-    def _items(self, limit: str) -> list[RateLimitItem]:
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, sweep_every: int = 10_000) -> None:
+        self._clock = clock
+        self._parsed: dict[str, list[tuple[int, float]]] = {}
+        self._windows: dict[tuple[int, float, str, str], deque[float]] = {}
+        self._sweep_every = sweep_every
+        self._hits_since_sweep = 0
+
+    def _items(self, limit: str) -> list[tuple[int, float]]:
         items = self._parsed.get(limit)
         if items is None:
-            items = self._parsed[limit] = parse_many(limit)
+            items = self._parsed[limit] = [(item.amount, float(item.get_expiry())) for item in parse_many(limit)]
         return items
 
     def hit(self, limit: str, kind: str, client: str) -> float | None:
         """Count one request; None if it is within `limit`, else the seconds until the window allows one.
 
-        `limit` is a `limits` string, several separated by `;` (`10/second;300/minute`): all must allow it.
+        `limit` is a `limits` string, several separated by `;` (`10/second;300/minute`): all must allow it, and a
+        refused request is counted in none of them.
         """
-        for item in self._items(limit):
-            if not self._limiter.hit(item, kind, client):
-                reset_at = self._limiter.get_window_stats(item, kind, client).reset_time
-                return max(1.0, reset_at - time.time())
+        now = self._clock()
+        windows = []
+        for amount, seconds in self._items(limit):
+            key = (amount, seconds, kind, client)
+            window = self._windows.get(key)
+            if window is None:
+                window = self._windows[key] = deque(maxlen=amount)
+            while window and window[0] <= now - seconds:
+                window.popleft()
+            if len(window) >= amount:
+                return max(1.0, window[0] + seconds - now)
+            windows.append(window)
+        for window in windows:
+            window.append(now)
+        self._hits_since_sweep += 1
+        if self._hits_since_sweep >= self._sweep_every:
+            self._sweep(now)
         return None
+
+    def _sweep(self, now: float) -> None:
+        self._hits_since_sweep = 0
+        expired = [key for key, window in self._windows.items() if not window or window[-1] <= now - key[1]]
+        for key in expired:
+            del self._windows[key]
+
+    def __len__(self) -> int:
+        """How many windows are held (clients times limits), for tests of the sweep."""
+        return len(self._windows)
 
 
 @dataclass(frozen=True)

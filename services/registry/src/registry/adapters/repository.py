@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import TextClause, delete, func, insert, or_, select, text, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +35,7 @@ from registry.domain.groups import GroupMembership, ManufacturingGroup, group_ke
 from registry.domain.matching import Candidate, Profile, normalise_name, search_keys
 from servicekit.audit import record_audit
 from servicekit.auth import Principal
-from servicekit.database import Database
+from servicekit.database import Database, Statement
 from servicekit.pagination import PageParams, SortOrder, paginate, resolve_sort
 
 NAMES = FactoryNameRow.__table__  # type: ignore[attr-defined]
@@ -72,28 +72,26 @@ async def insert_factories(
     rows = [factory_values(f) for f in factories]
     names = [(f.id, k, f.country) for f in factories for k in name_keys(f)]
     keys = [(f.id, k, f.country) for f in factories for k in blocking_keys_of(f)]
-    await session.execute(
-        _filing(tuple(rows[0])),
-        {
-            "factories": json.dumps(rows, default=str),
-            "name_ids": [n[0] for n in names],
-            "names": [n[1] for n in names],
-            "name_countries": [n[2] for n in names],
-            "key_ids": [k[0] for k in keys],
-            "keys": [k[1] for k in keys],
-            "key_countries": [k[2] for k in keys],
-            "audit": json.dumps(list(audit), default=str),
-        },
+    await _filing(tuple(rows[0])).execute(
+        session,
+        factories=json.dumps(rows, default=str),
+        name_ids=[n[0] for n in names],
+        names=[n[1] for n in names],
+        name_countries=[n[2] for n in names],
+        key_ids=[k[0] for k in keys],
+        keys=[k[1] for k in keys],
+        key_countries=[k[2] for k in keys],
+        audit=json.dumps(list(audit), default=str),
     )
 
 
 @lru_cache(maxsize=4)
-def _filing(columns: tuple[str, ...]) -> TextClause:
+def _filing(columns: tuple[str, ...]) -> Statement:
     """Insert factories (given as one JSON array of rows: `factory_values`), their names and keys, and audit rows
     (one JSON array, empty when none) at once; the foreign keys of names and keys are checked at the end of the
     statement, when the factories are there."""
     listed = ", ".join(FACTORY.c[c].name for c in columns)
-    return text(
+    return Statement(
         f"""WITH new_factory AS (
               INSERT INTO registry.factory ({listed})
               SELECT {listed}
@@ -191,7 +189,7 @@ async def external_id_conflicts(session: AsyncSession, factory: Factory) -> dict
 # skipping keys with `cap` or more factories of the country (a key half the registry shares tells nothing), ranked
 # by the keys they share, each weighing 1 / its factory count (a rare key says more), plus any factory with exactly
 # the query's cleaned name, ranked first. bench/matching_quality.py runs the same search in memory.
-_CANDIDATES = text(
+_CANDIDATES = Statement(
     """WITH q AS (SELECT DISTINCT unnest(CAST(:keys AS text[])) AS key),
        postings AS (
          SELECT q.key, p.factory_id FROM q CROSS JOIN LATERAL (
@@ -219,15 +217,15 @@ async def candidates(
     session: AsyncSession, *, country: str, name: str, limit: int, address: str | None = None
 ) -> list[Candidate]:
     """Factories of `country` that could be `name` at `address`: sharing a key, most and rarest keys first."""
-    params = {
-        "country": country,
-        "keys": list(search_keys(name, address)),
-        "name_key": normalise_name(name),
-        "exact_weight": EXACT_NAME_WEIGHT,
-        "cap": KEY_CAP,
-        "limit": limit,
-    }
-    rows = (await session.execute(_CANDIDATES, params)).mappings().all()
+    rows = await _CANDIDATES.fetch(
+        session,
+        country=country,
+        keys=list(search_keys(name, address)),
+        name_key=normalise_name(name),
+        exact_weight=EXACT_NAME_WEIGHT,
+        cap=KEY_CAP,
+        limit=limit,
+    )
     return [
         Candidate(
             id=str(row["id"]),
