@@ -15,7 +15,7 @@ import pytest
 from betterwork_contracts.events.registry import FactoryChanges, FactoryRegistered, FactoryUpdated
 from devstack.pytest_plugin import TestPlatform
 from devstack.testkit.database import fetch
-from messaging.outbox import Outbox, notify_channel
+from messaging.outbox import Outbox, notify_channel, relay_active_here
 from servicekit.database import Database
 from servicekit.settings import libpq_dsn
 
@@ -138,4 +138,24 @@ async def test_the_relay_is_woken_after_a_commit_with_events_and_never_by_a_roll
         assert not woken.empty()
     finally:
         await listener.close()
+        await database.dispose()
+
+
+async def test_a_relay_active_in_this_process_is_woken_without_asking_postgres(test_platform: TestPlatform) -> None:
+    outbox = Outbox(schema="registry", source="/registry", default_country="KH")
+    url = test_platform.settings("registry").service_database_url()
+    database = Database(url, schema="registry", pool_size=2, event_sink=outbox.write)
+    relay_wake = asyncio.Event()
+    relay_active_here(libpq_dsn(url), "registry", relay_wake)
+    try:
+        async with database.unit_of_work() as uow:
+            uow.emit(
+                FactoryRegistered(
+                    factory_id=uuid.uuid4(), version=1, country="KH", name="Near Knit", registered_at=datetime.now(UTC)
+                )
+            )
+            await uow.commit()
+        assert relay_wake.is_set() and (outbox.waker.woken_here, outbox.waker.sent) == (1, 0)
+    finally:
+        relay_active_here(libpq_dsn(url), "registry", None)
         await database.dispose()

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from betterwork_contracts import IntegrationEvent
 from messaging.envelope import build_headers
 from servicekit.database import Statement, after_commit
+from servicekit.settings import libpq_dsn
 
 _log = logging.getLogger("messaging.outbox")
 
@@ -161,7 +162,7 @@ class Outbox:
         self.source = source
         self.topic_prefix = topic_prefix
         self.default_country = default_country
-        self.waker = RelayWaker(notify_channel(schema))
+        self.waker = RelayWaker(notify_channel(schema), schema)
 
     async def write(self, session: AsyncSession, events: list[tuple[Any, dict[str, Any]]]) -> None:
         now = datetime.now(UTC)
@@ -214,28 +215,55 @@ class Outbox:
         )
 
 
-class RelayWaker:
-    """NOTIFY the relay after commits that wrote events: at most one NOTIFY in flight per process, and one more
-    when commits came while it was on its way, so a burst of commits costs a few NOTIFYs, each outside every
-    data transaction.
+# The active relays of this process, by (database DSN, schema): a commit wakes its own process's relay directly.
+_LOCAL_RELAYS: dict[tuple[str, str], asyncio.Event] = {}
 
-    The NOTIFY runs on a pooled connection of the writer's engine, in a transaction of its own that does not wait
-    for the disk (`synchronous_commit` off: it carries nothing to keep). If it fails, or the process stops
-    before it is sent, the relay finds the events at its next poll (`RelayConfig.poll_interval_s`).
+
+def relay_active_here(dsn: str, schema: str, wake: asyncio.Event | None) -> None:
+    """The relay of `schema` in `dsn` became active in this process (`wake`), or stopped being so (None)."""
+    if wake is None:
+        _LOCAL_RELAYS.pop((dsn, schema), None)
+    else:
+        _LOCAL_RELAYS[(dsn, schema)] = wake
+
+
+class RelayWaker:
+    """Wake the relay after commits that wrote events, outside every data transaction.
+
+    When the active relay runs in this process (the usual case: one relay per service, in a process that also
+    writes), it is woken directly and Postgres is not asked. Otherwise a NOTIFY is sent: at most one in flight
+    per process, and one more when commits came while it was on its way, so a burst of commits costs a few. It
+    runs on a pooled connection of the writer's engine, in a transaction of its own that does not wait for the
+    disk (`synchronous_commit` off: it carries nothing to keep). If it fails, or the process stops before it is
+    sent, the relay finds the events at its next poll (`RelayConfig.poll_interval_s`).
     """
 
-    def __init__(self, channel: str) -> None:
+    def __init__(self, channel: str, schema: str) -> None:
         self._wake = f"BEGIN; SET LOCAL synchronous_commit TO off; NOTIFY {channel}; COMMIT"
+        self._schema = schema
         self._pending = False
         self._task: asyncio.Task[None] | None = None
+        self._dsn: str | None = None
         self.sent = 0
+        self.woken_here = 0
 
     def wake(self, session: AsyncSession) -> None:
+        engine = session.bind
+        if not isinstance(engine, AsyncEngine):
+            return
+        if self._dsn is None:
+            self._dsn = libpq_dsn(engine.url)
+        here = _LOCAL_RELAYS.get((self._dsn, self._schema))
+        if here is not None:
+            try:
+                here.set()
+                self.woken_here += 1
+                return
+            except RuntimeError:  # a relay whose event loop is gone: forget it, NOTIFY whoever leads now
+                _LOCAL_RELAYS.pop((self._dsn, self._schema), None)
         self._pending = True
         if self._task is None or self._task.done():
-            engine = session.bind
-            if isinstance(engine, AsyncEngine):
-                self._task = asyncio.get_running_loop().create_task(self._send(engine))
+            self._task = asyncio.get_running_loop().create_task(self._send(engine))
 
     async def _send(self, engine: AsyncEngine) -> None:
         try:

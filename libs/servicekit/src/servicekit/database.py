@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -16,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 
 from servicekit.settings import libpq_dsn
+
+_log = logging.getLogger("servicekit.database")
 
 EventSink = Callable[[AsyncSession, list[tuple[Any, dict[str, Any]]]], Awaitable[None]]
 
@@ -228,7 +231,10 @@ class UnitOfWork:
             await self._event_sink(self.session, events)
         await self.session.commit()
         for callback in self.session.info.pop("after_commit", ()):
-            callback(self.session)
+            try:
+                callback(self.session)
+            except Exception:  # the commit stands: what follows it must not turn it into an error
+                _log.exception("after-commit callback %r failed", callback)
 
     async def rollback(self) -> None:
         self._events.clear()
