@@ -62,14 +62,13 @@ def _etag(factory: Factory) -> dict[str, str]:
     "",
     status_code=201,
     summary="Register a factory (matched against the registry first)",
+    response_model=RegistrationResult,
     responses={
         200: {"model": RegistrationResult, "description": "The registry already holds this factory."},
         202: {"model": RegistrationResult, "description": "A possible duplicate: a person will decide."},
     },
 )
-async def create_factory(
-    body: FactoryCreate, request: Request, response: Response, uow: UnitOfWorkDep, staff: StaffPrincipal
-) -> RegistrationResult:
+async def create_factory(body: FactoryCreate, request: Request, uow: UnitOfWorkDep, staff: StaffPrincipal) -> Response:
     """Normalise, then match on external ids, exact cleaned name and address, and a fuzzy score.
 
     A strong match answers 200 with the existing factory (so retrying a registration is safe); a weak
@@ -83,10 +82,9 @@ async def create_factory(
         country=body.country,
         values=flat_values(body),
     )
-    response.status_code = {"created": 201, "matched": 200, "needs_review": 202}[result.outcome.value]
-    if result.factory is not None:
-        response.headers["Location"] = f"/v1/factories/{result.factory.id}"
-    return RegistrationResult(
+    status = {"created": 201, "matched": 200, "needs_review": 202}[result.outcome.value]
+    headers = {"Location": f"/v1/factories/{result.factory.id}"} if result.factory is not None else None
+    answer = RegistrationResult(
         outcome=result.outcome.value,
         factory=FactoryFull(**full_of(result.factory)) if result.factory else None,
         score=result.score,
@@ -95,6 +93,8 @@ async def create_factory(
         candidate_id=result.candidate_id,
         match=match_note(result.factory) if result.outcome.value == "matched" and result.factory else None,
     )
+    # Serialised once, here: the model was built from the record, so FastAPI's second validation would add nothing.
+    return Response(answer.model_dump_json(), status_code=status, headers=headers, media_type="application/json")
 
 
 def match_note(factory: Factory) -> MatchNote:
