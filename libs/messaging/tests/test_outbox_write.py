@@ -15,9 +15,10 @@ import pytest
 from betterwork_contracts.events.registry import FactoryChanges, FactoryRegistered, FactoryUpdated
 from devstack.pytest_plugin import TestPlatform
 from devstack.testkit.database import fetch
-from messaging.outbox import Outbox, notify_channel, relay_active_here
+from messaging.outbox import Outbox, notify_channel
 from servicekit.database import Database
 from servicekit.settings import libpq_dsn
+from servicekit.wake import waiting_here
 
 
 @pytest.fixture
@@ -146,7 +147,7 @@ async def test_a_relay_active_in_this_process_is_woken_without_asking_postgres(t
     url = test_platform.settings("registry").service_database_url()
     database = Database(url, schema="registry", pool_size=2, event_sink=outbox.write)
     relay_wake = asyncio.Event()
-    relay_active_here(libpq_dsn(url), "registry", relay_wake)
+    waiting_here(libpq_dsn(url), notify_channel("registry"), relay_wake)
     try:
         async with database.unit_of_work() as uow:
             uow.emit(
@@ -157,5 +158,5 @@ async def test_a_relay_active_in_this_process_is_woken_without_asking_postgres(t
             await uow.commit()
         assert relay_wake.is_set() and (outbox.waker.woken_here, outbox.waker.sent) == (1, 0)
     finally:
-        relay_active_here(libpq_dsn(url), "registry", None)
+        waiting_here(libpq_dsn(url), notify_channel("registry"), None)
         await database.dispose()

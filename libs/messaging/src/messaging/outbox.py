@@ -8,9 +8,7 @@ CloudEvents headers (traceparent captured at write time), `seq` the order.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 import uuid
 from datetime import UTC, datetime
 from functools import cache
@@ -19,14 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 from opentelemetry import propagate
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from betterwork_contracts import IntegrationEvent
 from messaging.envelope import build_headers
 from servicekit.database import Statement, after_commit
-from servicekit.settings import libpq_dsn
-
-_log = logging.getLogger("messaging.outbox")
+from servicekit.wake import CommitWaker
 
 _metadata = sa.MetaData()
 
@@ -123,11 +119,8 @@ def create_messaging_tables_v1(op: Any, schema: str) -> None:
 
 
 def wake_after_commit_v2(op: Any, schema: str) -> None:
-    """The relay is woken after each commit (`Outbox`), no longer by a trigger inside it (migrations call it).
-
-    A NOTIFY inside a transaction takes a lock on the one notification queue of the whole Postgres server at
-    commit and holds it while the commit is flushed to disk, so every commit with events waited for the one
-    before it, in every service (measured: registration stalled on it under load)."""
+    """The relay is woken after each commit (`Outbox`, `servicekit.wake`), no longer by a trigger inside it
+    (migrations call it): a NOTIFY inside a transaction made commits with events wait for one another."""
     op.execute(f'DROP TRIGGER IF EXISTS outbox_notify ON "{schema}".outbox')
     op.execute(f'DROP FUNCTION IF EXISTS "{schema}".outbox_notify()')
 
@@ -154,7 +147,7 @@ def drop_messaging_tables_v1(op: Any, schema: str) -> None:
 
 class Outbox:
     """Writes a unit of work's events into its transaction (the `event_sink` of the service's database), and
-    wakes the relay once the transaction has committed (`RelayWaker`)."""
+    wakes the relay once the transaction has committed (`servicekit.wake.CommitWaker`)."""
 
     def __init__(self, *, schema: str, source: str, topic_prefix: str = "", default_country: str | None = None):
         self.table = outbox_table(schema)
@@ -162,7 +155,7 @@ class Outbox:
         self.source = source
         self.topic_prefix = topic_prefix
         self.default_country = default_country
-        self.waker = RelayWaker(notify_channel(schema), schema)
+        self.waker = CommitWaker(notify_channel(schema))
 
     async def write(self, session: AsyncSession, events: list[tuple[Any, dict[str, Any]]]) -> None:
         now = datetime.now(UTC)
@@ -213,72 +206,6 @@ class Outbox:
             headers=headers,
             now=now,
         )
-
-
-# The active relays of this process, by (database DSN, schema): a commit wakes its own process's relay directly.
-_LOCAL_RELAYS: dict[tuple[str, str], asyncio.Event] = {}
-
-
-def relay_active_here(dsn: str, schema: str, wake: asyncio.Event | None) -> None:
-    """The relay of `schema` in `dsn` became active in this process (`wake`), or stopped being so (None)."""
-    if wake is None:
-        _LOCAL_RELAYS.pop((dsn, schema), None)
-    else:
-        _LOCAL_RELAYS[(dsn, schema)] = wake
-
-
-class RelayWaker:
-    """Wake the relay after commits that wrote events, outside every data transaction.
-
-    When the active relay runs in this process (the usual case: one relay per service, in a process that also
-    writes), it is woken directly and Postgres is not asked. Otherwise a NOTIFY is sent: at most one in flight
-    per process, and one more when commits came while it was on its way, so a burst of commits costs a few. It
-    runs on a pooled connection of the writer's engine, in a transaction of its own that does not wait for the
-    disk (`synchronous_commit` off: it carries nothing to keep). If it fails, or the process stops before it is
-    sent, the relay finds the events at its next poll (`RelayConfig.poll_interval_s`).
-    """
-
-    def __init__(self, channel: str, schema: str) -> None:
-        self._wake = f"BEGIN; SET LOCAL synchronous_commit TO off; NOTIFY {channel}; COMMIT"
-        self._schema = schema
-        self._pending = False
-        self._task: asyncio.Task[None] | None = None
-        self._dsn: str | None = None
-        self.sent = 0
-        self.woken_here = 0
-
-    def wake(self, session: AsyncSession) -> None:
-        engine = session.bind
-        if not isinstance(engine, AsyncEngine):
-            return
-        if self._dsn is None:
-            self._dsn = libpq_dsn(engine.url)
-        here = _LOCAL_RELAYS.get((self._dsn, self._schema))
-        if here is not None:
-            try:
-                here.set()
-                self.woken_here += 1
-                return
-            except RuntimeError:  # a relay whose event loop is gone: forget it, NOTIFY whoever leads now
-                _LOCAL_RELAYS.pop((self._dsn, self._schema), None)
-        self._pending = True
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._send(engine))
-
-    async def _send(self, engine: AsyncEngine) -> None:
-        try:
-            while self._pending:
-                self._pending = False
-                async with engine.connect() as connection:
-                    driver = (await connection.get_raw_connection()).driver_connection
-                    assert driver is not None
-                    await driver.execute(self._wake)
-                self.sent += 1
-        except Exception as exc:  # the relay's poll finds the events
-            self._pending = False
-            _log.warning(
-                "could not wake the relay (%s: %s); it will find the events at its next poll", type(exc).__name__, exc
-            )
 
 
 @cache

@@ -2,7 +2,7 @@
 
 One relay is active per service (a Postgres advisory lock on a dedicated
 connection; others wait as standbys). A commit with events wakes it (directly
-in its own process, by NOTIFY from another: `messaging.outbox.RelayWaker`); it polls as a
+in its own process, by NOTIFY from another: `servicekit.wake`); it polls as a
 fallback, claims pending rows in `seq` order, sends them with `acks=all`, and
 marks them published only after the broker acknowledged them. A crash between
 send and mark resends the batch: consumers' inboxes absorb the duplicates.
@@ -28,10 +28,11 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import Link, SpanKind
 
 from messaging.metrics import MessagingMetrics
-from messaging.outbox import notify_channel, relay_active_here, relay_lock_key
+from messaging.outbox import notify_channel, relay_lock_key
 from messaging.topics import ensure_topics
 from messaging.waiting import sleep_unless_stopped, wait_for_either
 from servicekit.kafka_security import PLAINTEXT, KafkaSecurity
+from servicekit.wake import waiting_here
 
 _log = logging.getLogger("messaging.relay")
 _MAX_LINKS = 128
@@ -93,7 +94,7 @@ class OutboxRelay:
                 return
             self.is_leader = True
             await conn.add_listener(notify_channel(self.config.schema), lambda *_: self._wake.set())
-            relay_active_here(self.config.dsn, self.config.schema, self._wake)  # this process's commits wake it
+            waiting_here(self.config.dsn, notify_channel(self.config.schema), self._wake)  # this process's commits
             _log.info("outbox relay of %s is active", self.config.schema)
             last_prune = 0.0
             while not stop.is_set():
@@ -129,7 +130,7 @@ class OutboxRelay:
                 await wait_for_either(self._wake, stop, self.config.poll_interval_s)
         finally:
             if self.is_leader:
-                relay_active_here(self.config.dsn, self.config.schema, None)
+                waiting_here(self.config.dsn, notify_channel(self.config.schema), None)
             self.is_leader = False
             if producer is not None:
                 await _stop_producer(producer, self.config.broker_timeout_s)

@@ -1,10 +1,10 @@
 """The delivery queue: webhook messages waiting for their endpoint, as SQL.
 
 A message is one event for one endpoint, written by `enqueue` in the caller's transaction (so an alert and its
-webhooks are stored together or not at all) with a `pg_notify` that wakes a worker at commit. Workers claim due
-messages in batches (`FOR UPDATE SKIP LOCKED`, then a lease on `next_attempt_at`, so no transaction stays open
-across HTTP calls and claims of several workers never overlap), and listen for the NOTIFY on a connection of
-their own.
+webhooks are stored together or not at all); the workers are woken after that commit (`servicekit.wake`: directly
+in this process, by NOTIFY in others). Workers claim due messages in batches (`FOR UPDATE SKIP LOCKED`, then a
+lease on `next_attempt_at`, so no transaction stays open across HTTP calls and claims of several workers never
+overlap), and listen for the NOTIFY on a connection of their own.
 """
 
 from __future__ import annotations
@@ -27,11 +27,14 @@ from partnerships.adapters.tables import WEBHOOK_ATTEMPT, WEBHOOK_ENDPOINT, WEBH
 from partnerships.domain import webhooks as rules
 from partnerships.domain.deliveries import PENDING, SKIPPED, LoggedAttempt, Message
 from partnerships.domain.endpoints import BUYER_OWNER, ENABLED, SERVICE_OWNER
+from servicekit.database import after_commit
 from servicekit.pagination import PageParams, paginate, resolve_sort
+from servicekit.wake import CommitWaker, waiting_here
 
 _log = logging.getLogger("partnerships.webhooks")
 
 NOTIFY_CHANNEL = "partnerships_webhooks"
+WAKER = CommitWaker(NOTIFY_CHANNEL)  # after an enqueue's commit: the workers of this process directly, else NOTIFY
 ENDPOINTS = WEBHOOK_ENDPOINT
 MESSAGES = WEBHOOK_MESSAGE
 ATTEMPTS = WEBHOOK_ATTEMPT
@@ -49,7 +52,7 @@ async def enqueue(
     """Queue `event_type` for every enabled endpoint that subscribes to it: the buyers' own endpoints, and
     service clients of `country` that are one of `parties`. Returns how many messages were queued.
 
-    Runs in the caller's transaction (the caller commits); the NOTIFY reaches the workers at that commit.
+    Runs in the caller's transaction (the caller commits); the workers are woken once it has committed.
     """
     if event_type not in rules.EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}; add it to EVENT_TYPES first")
@@ -86,7 +89,7 @@ async def enqueue(
     result = await session.execute(MESSAGES.insert().from_select(columns, chosen))
     queued = int(result.rowcount)  # type: ignore[attr-defined]
     if queued:
-        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+        after_commit(session, WAKER.wake)
     return queued
 
 
@@ -197,8 +200,9 @@ async def page(
 
 
 async def listen(dsn: str, wakeup: asyncio.Event, stopping: asyncio.Event) -> None:
-    """Set `wakeup` at every enqueue's commit, until `stopping`: LISTEN on a connection of its own, connecting
-    again after losing it (the workers' poll covers the gap)."""
+    """Set `wakeup` after every enqueue's commit, until `stopping`: directly for this process's enqueues, by LISTEN
+    on a connection of its own for other processes', connecting again after losing it (the workers' poll covers
+    the gap)."""
     backoff = 0.5
     while not stopping.is_set():
         try:
@@ -210,11 +214,13 @@ async def listen(dsn: str, wakeup: asyncio.Event, stopping: asyncio.Event) -> No
             backoff = min(backoff * 2, 10.0)
             continue
         backoff = 0.5
+        waiting_here(dsn, NOTIFY_CHANNEL, wakeup)  # this process's enqueues wake the workers directly
         try:
             await _listen_on(conn, wakeup, stopping)
         except Exception as exc:
             _log.warning("webhook listener lost its connection (%s)", exc)
         finally:
+            waiting_here(dsn, NOTIFY_CHANNEL, None)
             with contextlib.suppress(Exception):
                 await conn.close(timeout=5)
 
