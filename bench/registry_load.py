@@ -94,6 +94,12 @@ async def cpu_meter(platform: LocalPlatform, registry: ServiceProcess) -> CpuMet
     return meter
 
 
+async def stop_meter(platform: LocalPlatform, meter: CpuMeter) -> None:
+    """Stop `meter`, counting the Postgres backends the registry's pools opened once the load came."""
+    meter.add_new("postgres", await platform.backend_pids())
+    meter.stop()
+
+
 def report(label: str, result: Result) -> None:
     progress(f"{label}: {result.summary()}")
 
@@ -217,8 +223,7 @@ async def bench_get(
     progress(f"GET by id: {args.connections} connections for {args.seconds:g} s ...")
     meter = await cpu_meter(platform, registry)
     got = await measure_get(registry.port, token, ids, args)
-    meter.add_new("postgres", await platform.backend_pids())  # the pools open their connections as load comes
-    meter.stop()
+    await stop_meter(platform, meter)
     report("GET /v1/factories/{id}", got)
     progress(f"  {meter.report()}")
     ok = got.rate() >= GET_TARGET_RPS and got.percentile(0.99) < GET_TARGET_P99_MS and got.errors == 0
@@ -230,8 +235,7 @@ async def bench_create(platform: LocalPlatform, registry: ServiceProcess, token:
     progress(f"POST (register with matching): {args.create_connections} connections for {args.seconds:g} s ...")
     meter = await cpu_meter(platform, registry)
     created = await measure_create(registry.port, token, args)
-    meter.add_new("postgres", await platform.backend_pids())
-    meter.stop()
+    await stop_meter(platform, meter)
     report("POST /v1/factories", created)
     progress(f"  {meter.report()}")
     progress(f"  {cpu_per_request(meter, created)}")

@@ -107,26 +107,22 @@ def create_messaging_tables_v1(op: Any, schema: str) -> None:
         schema=schema,
     )
     op.create_index("ix_inbox_received_at", "inbox", ["received_at"], schema=schema)
-    channel = notify_channel(schema)
-    op.execute(
-        f"""CREATE FUNCTION "{schema}".outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN PERFORM pg_notify('{channel}', ''); RETURN NULL; END $$"""
-    )
-    op.execute(
-        f"""CREATE TRIGGER outbox_notify AFTER INSERT ON "{schema}".outbox
-            FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".outbox_notify()"""
-    )
+    _create_notify_trigger(op, schema)
 
 
 def wake_after_commit_v2(op: Any, schema: str) -> None:
     """The relay is woken after each commit (`Outbox`, `servicekit.wake`), no longer by a trigger inside it
     (migrations call it): a NOTIFY inside a transaction made commits with events wait for one another."""
-    op.execute(f'DROP TRIGGER IF EXISTS outbox_notify ON "{schema}".outbox')
-    op.execute(f'DROP FUNCTION IF EXISTS "{schema}".outbox_notify()')
+    _drop_notify_trigger(op, schema)
 
 
 def unwake_after_commit_v2(op: Any, schema: str) -> None:
     """Downgrade of `wake_after_commit_v2`: the trigger back."""
+    _create_notify_trigger(op, schema)
+
+
+def _create_notify_trigger(op: Any, schema: str) -> None:
+    """v1's wake-up: a statement trigger NOTIFYing the relay inside every transaction that writes the outbox."""
     channel = notify_channel(schema)
     op.execute(
         f"""CREATE FUNCTION "{schema}".outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -138,9 +134,13 @@ def unwake_after_commit_v2(op: Any, schema: str) -> None:
     )
 
 
-def drop_messaging_tables_v1(op: Any, schema: str) -> None:
+def _drop_notify_trigger(op: Any, schema: str) -> None:
     op.execute(f'DROP TRIGGER IF EXISTS outbox_notify ON "{schema}".outbox')
     op.execute(f'DROP FUNCTION IF EXISTS "{schema}".outbox_notify()')
+
+
+def drop_messaging_tables_v1(op: Any, schema: str) -> None:
+    _drop_notify_trigger(op, schema)
     op.drop_table("inbox", schema=schema)
     op.drop_table("outbox", schema=schema)
 

@@ -136,7 +136,7 @@ class HotReads:
         if not self.enabled or scope.get("root_path"):
             return False
         path: str = scope["path"]
-        for entry in self._entries if self._entries is not None else self.resolve():
+        for entry in self.resolve():
             found = entry.path_regex.match(path)
             if found is not None:
                 break

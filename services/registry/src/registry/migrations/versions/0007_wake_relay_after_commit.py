@@ -1,8 +1,4 @@
-"""The outbox relay is woken after each commit instead of by a trigger inside it (issue 13: registration speed).
-
-A NOTIFY inside a transaction holds the Postgres server's one notification-queue lock while its commit is flushed
-to disk, so commits with events queued behind each other across every service. `messaging.outbox.Outbox` now
-sends the NOTIFY after the commit; the trigger and its function go.
+"""The outbox relay woken after each commit, not by a trigger inside it (`messaging.outbox.wake_after_commit_v2`).
 
 Revision ID: 0007
 Revises: 0006
