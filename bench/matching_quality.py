@@ -45,7 +45,7 @@ from matching_sets.generator import (
     development_set,
     held_out_set,
 )
-from matching_sets.vocabulary import DEV
+from matching_sets.vocabulary import DEV, TEST
 from rapidfuzz import fuzz
 
 from registry.adapters.repository import EXACT_NAME_WEIGHT, KEY_CAP
@@ -181,6 +181,10 @@ def evaluate(evaluation: EvaluationSet, *, limit: int, show: str | None) -> dict
     for key, record in evaluation.registered:
         result = match(record.name, record.address, record.country, clean.search(record), DEFAULT_THRESHOLDS)
         created += result.decision is Decision.NEW
+        if result.decision is not Decision.NEW and show in ("clean", "errors"):
+            other = clean.candidates_of[str(result.candidate_id)]
+            print(f"  clean list {result.decision} {result.score}: {record.name!r} @ {record.address!r}")
+            print(f"      against {other.name!r} @ {other.address!r}")
         clean.add(key, record)
 
     total = len(evaluation.submissions)
@@ -255,14 +259,23 @@ def candidate_cost(registered: int, *, limit: int) -> None:
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=("dev", "test", "both"), default="both")
-    parser.add_argument("--show", help="print the misses of one kind (or 'errors' for all)")
+    parser.add_argument("--show", help="print the misses of one kind ('clean' for the clean list, 'errors' for all)")
     parser.add_argument("--limit", type=int, default=20, help="candidates scored per submission")
     parser.add_argument("--scale", type=int, default=0, help="also measure candidate search at this many factories")
+    parser.add_argument(
+        "--fresh-seed",
+        type=int,
+        action="append",
+        default=[],
+        help="also a set with the held-out vocabulary made with this seed (never looked at while tuning)",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.scale:
         candidate_cost(args.scale, limit=args.limit)
     sets = {"dev": [development_set], "test": [held_out_set], "both": [development_set, held_out_set]}[args.set]
     results = [(make.__name__, evaluate(make(), limit=args.limit, show=args.show)) for make in sets]
+    for seed in args.fresh_seed:
+        results.append((f"fresh_seed_{seed}", evaluate(build(TEST, seed), limit=args.limit, show=args.show)))
     print()
     for name, result in results:
         verdict(name, result)

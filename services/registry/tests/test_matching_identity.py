@@ -53,6 +53,35 @@ def test_an_address_cut_to_the_province_still_links() -> None:
     assert match("Sokdara Knit", "Phnom Penh, Cambodia", "KH", existing).decision is Decision.LINK
 
 
+def test_unit_and_plant_introduce_the_number_like_factory() -> None:
+    existing = registered(("f1", "Sokdara Knit Factory 2 Co., Ltd", SITE))
+    for name in ("Sokdara Knit Unit 2", "SOKDARA KNIT PLANT 2 LTD"):
+        result = match(name, SITE, "KH", existing)
+        assert (result.decision, result.candidate_id) == (Decision.LINK, "f1"), (name, result)
+
+
+def test_two_companies_whose_names_both_say_unit_2_are_two_factories() -> None:
+    existing = registered(("f1", "Chanthy Shengfu Sweater Unit 2 Co., Ltd.", SITE))
+    result = match("Dongchen Shenglin Sweater Unit 2 Co., Ltd.", SITE, "KH", existing)
+    assert result.decision is Decision.NEW, result
+
+
+def test_addresses_that_differ_and_end_in_other_provinces_are_two_sites() -> None:
+    existing = registered(("f1", "Rathana Wafa Garment Co., Ltd", "Plot 328, Street 59, Khan Meanchey, Kandal"))
+    result = match(
+        "Rathana Garment Co., Ltd", "59 Preah Norodom Boulevard, Sangkat Boeung Keng Kang, Takeo", "KH", existing
+    )
+    assert result.decision is Decision.NEW, result
+    assert result.comparison is not None and result.comparison.conflict
+    assert any("end in different places: takeo / kandal" in note for note in result.comparison.notes)
+
+
+def test_a_province_named_in_another_language_is_the_same_site() -> None:
+    existing = [Candidate("f1", "Aung Myin Denim Co., Ltd", "Plot 291, Road 10, Township Hlaing Tharyar, Bago", "MM")]
+    result = match("Aung Myin Denim Co., Ltd", "Plot 291, Road 10, Township Hlaing Tharyar, Pegu", "MM", existing)
+    assert result.decision is Decision.LINK, result
+
+
 @pytest.mark.parametrize(
     "spelling",
     [

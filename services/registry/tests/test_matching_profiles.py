@@ -88,3 +88,52 @@ async def test_factories_written_before_profiles_get_theirs_and_still_match(
     )
     third = await register(registry, staff, name=f"{two} {one} Denim", address=address)
     assert (third.status_code, third.json()["factory"]["id"]) == (200, factory_id), third.text
+
+
+async def test_migration_0008_files_unit_words_as_part_of_the_number(
+    registry: httpx.AsyncClient, test_platform: TestPlatform, staff: dict[str, str]
+) -> None:
+    """A factory filed before 0008 kept "unit" in its brand: its profile, search text and keys. The migration files
+    it anew, so "X Unit 2" links to it as "X Factory 2" does, and another company's "Unit 2" is another factory."""
+    words, address = f"{random_word(7)} {random_word(6)}", site()
+    first = await register(registry, staff, name=f"{words} Sweater Unit 2 Co., Ltd.", address=address)
+    assert first.status_code == 201, first.text
+    factory_id = first.json()["factory"]["id"]
+    definition, settings = test_platform.services["registry"], test_platform.settings("registry")
+    migrations.downgrade(definition, settings, "0007")
+    await fetch(  # as the rules before 0008 filed it
+        test_platform,
+        "registry",
+        """UPDATE registry.factory SET search_text = lower($2),
+               match_profile = jsonb_build_object('v', 1, 'address', match_profile->'address', 'names',
+                   jsonb_build_array(jsonb_build_array(lower($2), lower($2) || ' unit', '["sweater"]'::jsonb,
+                                                       '["2"]'::jsonb, false)))
+           WHERE id = $1""",
+        factory_id,
+        f"{words} sweater unit 2",
+    )
+    await fetch(
+        test_platform,
+        "registry",
+        "INSERT INTO registry.factory_key (factory_id, key, country) VALUES ($1, 't:unt', 'KH')",
+        factory_id,
+    )
+    migrations.upgrade(definition, settings)
+
+    rows = await fetch(
+        test_platform,
+        "registry",
+        """SELECT f.search_text, f.match_profile->>'v' AS v, f.match_profile->'names'->0->>1 AS brand,
+                  array(SELECT key FROM registry.factory_key k WHERE k.factory_id = f.id ORDER BY key) AS keys
+           FROM registry.factory f WHERE f.id = $1""",
+        factory_id,
+    )
+    assert rows[0]["v"] == str(PROFILE_VERSION) and rows[0]["brand"] == words.lower()
+    assert "unit" not in rows[0]["search_text"] and "t:unt" not in rows[0]["keys"]
+
+    same = await register(registry, staff, name=f"{words} Sweater Factory 2", address=address)
+    assert (same.status_code, same.json()["factory"]["id"]) == (200, factory_id), same.text
+    other = await register(
+        registry, staff, name=f"{random_word(8)} {random_word(5)} Sweater Unit 2 Co., Ltd.", address=address
+    )
+    assert other.status_code == 201, other.text

@@ -9,8 +9,9 @@ places to report).
    spelling.
 2. Identity: a name is split into its brand words, its product lines (knit, denim, sweater, ...) and its unit
    numbers; a parent group ("Crystal Group - X", "X (Crystal Group)") is set aside. Two names whose unit numbers
-   or product lines differ are two factories (siblings), and so are two addresses whose numbers contradict or that
-   share too little: such a pair scores at most CONFLICT_CEILING (60), below the default review threshold.
+   or product lines differ are two factories (siblings), and so are two addresses whose numbers contradict, that
+   share too little, or that differ and end in different places (provinces; "Bago" / "Pegu" at an otherwise equal
+   address is one site): such a pair scores at most CONFLICT_CEILING (60), below the default review threshold.
 3. Exact match: cleaned name (or one of the candidate's aliases) and cleaned address equal, same country:
    LINK with score 100.
 4. Fuzzy score (rapidfuzz), only against candidates of the same country: 0.7 * name + 0.3 * address. The name is
@@ -31,9 +32,10 @@ Judgement calls, documented here because they change outcomes:
 * Dropped from names as generic: legal forms (co, ltd, company, pt, tbk, jsc, llc, plc, pvt, sa, sae, sdn bhd,
   tnhh, cong ty, co phan, mot thanh vien, Khmer ក្រុមហ៊ុន, Arabic شركة / مصنع ...); a country in brackets ("X
   (Cambodia) Co., Ltd"; unbracketed, as in "Mulia Garmen Indonesia", it is part of the brand and kept); the words
-  garment(s)/garmen, factory, manufacturing, mfg, industrial, industries, mill(s) and the Vietnamese may mac, nha
-  may, san xuat; the Arabic article al/el. Vietnamese trade words are translated (det -> textile, thoi trang ->
-  fashion, det kim -> knit, tui xach -> bags). Roman numerals ii..ix become digits ("Factory II" = "Factory 2").
+  garment(s)/garmen, factory, unit, plant (these introduce the unit number), manufacturing, mfg, industrial,
+  industries, mill(s) and the Vietnamese may mac, nha may, san xuat; the Arabic article al/el. Vietnamese trade
+  words are translated (det -> textile, thoi trang -> fashion, det kim -> knit, tui xach -> bags). Roman numerals
+  ii..ix become digits ("Factory II" = "Factory 2").
 * Product lines are identity: "X Knit" / "X Denim", and also "X Garment" / "X Denim" (a line on one side only),
   are siblings. A group often runs "X Apparel" and "X Textile" as separate legal entities.
 * A name without a unit number is the first unit: "X Knit" links to "X Knit Factory 1", never to "Factory 2".
@@ -99,6 +101,10 @@ ADDRESS_NUMBER_CONFLICT_FACTOR = 0.4  # both addresses carry numbers and neither
 CONFLICT_CEILING = 60.0
 PARENT_GROUP_SCORE = 92.0  # one name is the other with words in front ("Crystal Sokha Knit" / "Sokha Knit")
 ADDRESS_CONFLICT_BELOW = 55.0  # two specific addresses this far apart are two sites
+PLACE_SPELLED_ALIKE = 80.0  # two spellings of one place word ("mafraq" / "mafrak")
+# Two addresses ending in different places (provinces, cities) that also differ this much before that are two sites;
+# agreeing on everything else they are one site whose province is written in another language ("Bago" / "Pegu").
+OTHER_PLACE_BELOW = 80.0
 PARTIAL_ADDRESS_SCORE = 85.0  # one address is a part of the other (province only), numbers not contradicting
 
 
@@ -163,6 +169,13 @@ def _contained(shorter: str, longer: str) -> bool:
     return all(any(fuzz.ratio(w, other) >= 85 for other in words) for w in shorter.split())
 
 
+def _ends_within(a: str, b: str) -> bool:
+    """The last word of address `a` (its province or city, as addresses are written) is a word of `b`, spelled
+    alike (ratio >= PLACE_SPELLED_ALIKE)."""
+    last = a.rsplit(" ", 1)[-1]
+    return last.isdigit() or any(fuzz.ratio(last, word) >= PLACE_SPELLED_ALIKE for word in b.split())
+
+
 def compare_addresses(a: str, b: str) -> tuple[float, tuple[str, ...], bool]:
     """0..100 for two normalised addresses, notes, and whether they are two different sites.
 
@@ -180,6 +193,9 @@ def compare_addresses(a: str, b: str) -> tuple[float, tuple[str, ...], bool]:
         )
     tokens = (fuzz.token_set_ratio(a, b) + fuzz.token_sort_ratio(a, b)) / 2
     value = max(tokens, fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")))
+    if value < OTHER_PLACE_BELOW and not (_ends_within(a, b) or _ends_within(b, a)):
+        ends = f"{a.rsplit(' ', 1)[-1]} / {b.rsplit(' ', 1)[-1]}"
+        return value, (f"addresses differ and end in different places: {ends}",), True
     # numbers agree here (one set holds the other) or only one side has any
     if value < PARTIAL_ADDRESS_SCORE and _contained(min(a, b, key=len), max(a, b, key=len)):
         return PARTIAL_ADDRESS_SCORE, ("one address is a part of the other",), False
@@ -214,7 +230,7 @@ def _names_of(name: str, aliases: Iterable[str]) -> tuple[tuple[str, NameParts],
 
 # A stored profile says which rules made it: one made by other rules is not trusted but computed again (and a
 # migration that changes normalisation writes every profile anew, as 0004 and 0005 did).
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
 
 
 @dataclass(frozen=True)

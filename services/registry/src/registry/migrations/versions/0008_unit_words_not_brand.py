@@ -1,0 +1,78 @@
+"""Matching (issue 13): "unit", "units" and "plant" are no longer part of a factory's brand but words that introduce
+its unit number, like "factory" ("X Unit 2" = "X Factory 2" = "X 2"), so two companies whose names both say "Unit 2"
+no longer look alike for it. Every factory is filed anew: its cleaned names, search text, search keys and matching
+profile (`PROFILE_VERSION` 2; a profile of version 1 is recomputed on read until then).
+
+The downgrade files them again the same way: what the rules of the running code make of them.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-08
+"""
+
+import json
+
+import sqlalchemy as sa
+from alembic import op
+
+from registry.domain.matching import normalise_name, profile, search_keys
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+CHUNK = 5000
+
+
+def _refile() -> None:
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.text("SELECT id, country, name, local_name, aliases, address, merged_into IS NOT NULL FROM registry.factory")
+    ).all()
+    bind.execute(sa.text("DELETE FROM registry.factory_name"))
+    bind.execute(sa.text("DELETE FROM registry.factory_key"))
+    update = sa.text(
+        "UPDATE registry.factory f SET search_text = r.search_text, match_profile = CAST(r.profile AS jsonb)"
+        " FROM unnest(CAST(:ids AS uuid[]), CAST(:texts AS text[]), CAST(:profiles AS text[]))"
+        " AS r(id, search_text, profile) WHERE f.id = r.id"
+    )
+    file_names = sa.text(
+        "INSERT INTO registry.factory_name (factory_id, name_key, country)"
+        " SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:keys AS text[]), CAST(:countries AS text[]))"
+    )
+    file_keys = sa.text(
+        "INSERT INTO registry.factory_key (factory_id, key, country)"
+        " SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:keys AS text[]), CAST(:countries AS text[]))"
+    )
+    for start in range(0, len(rows), CHUNK):
+        texts, profiles = [], []
+        names: list[tuple[object, str, str]] = []
+        keys: list[tuple[object, str, str]] = []
+        for factory_id, country, name, local_name, aliases, address, merged in rows[start : start + CHUNK]:
+            all_names = [n for n in (name, local_name, *(aliases or ())) if n]
+            cleaned = list(dict.fromkeys(normalise_name(n) for n in all_names))
+            texts.append("\n".join(cleaned))
+            profiles.append(json.dumps(profile(name, all_names[1:], address).as_json()))
+            if merged:  # a merged record is no candidate any more; its text is still searched
+                continue
+            names.extend((factory_id, k, country) for k in cleaned if k)
+            keys.extend(
+                (factory_id, k, country) for k in sorted({k for n in all_names for k in search_keys(n, address)})
+            )
+        chunk_ids = [row[0] for row in rows[start : start + CHUNK]]
+        bind.execute(update, {"ids": chunk_ids, "texts": texts, "profiles": profiles})
+        for statement, filed in ((file_names, names), (file_keys, keys)):
+            if filed:
+                bind.execute(
+                    statement,
+                    {"ids": [f[0] for f in filed], "keys": [f[1] for f in filed], "countries": [f[2] for f in filed]},
+                )
+
+
+def upgrade() -> None:
+    _refile()
+
+
+def downgrade() -> None:
+    _refile()
