@@ -168,9 +168,8 @@ async def register(
         "details": {"name": factory.name, "score_of_nearest": result.score},
         "country": factory.country,
     }
-    await repo.insert_factories(uow.session, [factory], audit=audit_rows(principal, [registered]))
     uow.emit(event, country=factory.country)
-    await uow.commit()
+    await repo.commit_new_factories(uow, [factory], audit=audit_rows(principal, [registered]))
     return Registration(Outcome.CREATED, factory, result.score)
 
 
