@@ -349,6 +349,7 @@ def normalise_address(address: str) -> str:
     return _replace_phrases(" ".join(token for token in tokens if token), _ADDRESS_PHRASES)
 
 
+@lru_cache(maxsize=65536)  # a submission's address is compared with each of its candidates'
 def numbers_of(text: str) -> frozenset[str]:
     return frozenset(token.lstrip("0") or "0" for token in re.findall(r"\d+", text))
 
