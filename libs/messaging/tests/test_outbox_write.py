@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 import pytest
@@ -19,7 +17,7 @@ from betterwork_contracts.events.registry import FactoryChanges, FactoryRegister
 from devstack.pytest_plugin import TestPlatform
 from devstack.testkit.database import fetch
 from messaging.outbox import Outbox, notify_channel
-from servicekit.database import Database, Statement, driver_connection
+from servicekit.database import Database
 from servicekit.settings import libpq_dsn
 from servicekit.wake import waiting_here
 
@@ -31,7 +29,7 @@ async def database(test_platform: TestPlatform) -> AsyncIterator[Database]:
         test_platform.settings("registry").service_database_url(),
         schema="registry",
         pool_size=1,
-        event_sink=outbox,
+        event_sink=outbox.write,
     )
     yield database
     await database.dispose()
@@ -105,7 +103,7 @@ async def test_the_relay_is_woken_after_a_commit_with_events_and_never_by_a_roll
         test_platform.settings("registry").service_database_url(),
         schema="registry",
         pool_size=4,
-        event_sink=outbox,
+        event_sink=outbox.write,
     )
     listener = await asyncpg.connect(libpq_dsn(test_platform.settings("registry").service_database_url()))
     woken: asyncio.Queue[float] = asyncio.Queue()
@@ -155,7 +153,7 @@ async def test_the_relay_is_woken_after_a_commit_with_events_and_never_by_a_roll
 async def test_a_relay_active_in_this_process_is_woken_without_asking_postgres(test_platform: TestPlatform) -> None:
     outbox = Outbox(schema="registry", source="/registry", default_country="KH")
     url = test_platform.settings("registry").service_database_url()
-    database = Database(url, schema="registry", pool_size=2, event_sink=outbox)
+    database = Database(url, schema="registry", pool_size=2, event_sink=outbox.write)
     relay_wake = asyncio.Event()
     waiting_here(libpq_dsn(url), notify_channel("registry"), relay_wake)
     try:
@@ -170,104 +168,3 @@ async def test_a_relay_active_in_this_process_is_woken_without_asking_postgres(t
     finally:
         waiting_here(libpq_dsn(url), notify_channel("registry"), None)
         await database.dispose()
-
-
-_READ = Statement("SELECT count(*) AS n FROM registry.audit_event WHERE entity_id = :entity")
-
-
-@functools.cache
-def _noted(events: str) -> Statement:
-    """An audit row and, through `events`, the unit of work's events: a last write for `commit_with`."""
-    return Statement(
-        f"""WITH {events}noted AS (
-              INSERT INTO registry.audit_event (id, occurred_at, actor, actor_roles, action, entity_type, entity_id,
-                                                details)
-              VALUES (CAST(:id AS uuid), now(), 'staff-1', ARRAY['staff'], 'test', 'uow', :entity, '{{}}'))
-            SELECT 1"""
-    )
-
-
-def _registered(name: str) -> FactoryRegistered:
-    return FactoryRegistered(
-        factory_id=uuid.uuid4(), version=1, country="KH", name=name, registered_at=datetime.now(UTC)
-    )
-
-
-async def _stored(test_platform: TestPlatform, entity: str, event: FactoryRegistered) -> tuple[int, int]:
-    noted = await fetch(test_platform, "registry", "SELECT 1 FROM registry.audit_event WHERE entity_id = $1", entity)
-    sent = await fetch(
-        test_platform, "registry", "SELECT 1 FROM registry.outbox WHERE aggregateid = $1", str(event.aggregate_id)
-    )
-    return len(noted), len(sent)
-
-
-async def test_a_last_write_and_its_events_commit_in_one_round_trip(
-    test_platform: TestPlatform, database: Database
-) -> None:
-    """After reads that began no transaction, `commit_with` sends one statement: no BEGIN, no separate outbox
-    write, no COMMIT; the row and the event are both there afterwards."""
-    for attempt in ("warm", "measured"):  # the first use of a connection asks Postgres about types once
-        entity, event = f"one-trip-{attempt}-{uuid.uuid4()}", _registered("One Trip Knit")
-        sent: list[str] = []
-        async with database.unit_of_work() as uow:
-            driver = await driver_connection(uow.session, begin=False)
-
-            def log(logged: Any, sent: list[str] = sent) -> None:
-                sent.append(logged.query)
-
-            driver.add_query_logger(log)
-            try:
-                assert [r["n"] for r in await _READ.fetch(uow.session, begin=False, entity=entity)] == [0]
-                uow.emit(event)
-                await uow.commit_with(_noted(uow.events_in_statement()), id=uuid.uuid4(), entity=entity)
-            finally:
-                driver.remove_query_logger(log)
-        assert await _stored(test_platform, entity, event) == (1, 1)
-    assert len(sent) == 2 and not any(q.strip().upper() in ("BEGIN", "COMMIT") for q in sent), sent
-    assert "outbox" in sent[1] and "audit_event" in sent[1]
-
-
-async def test_a_last_write_that_fails_leaves_neither_row_nor_event(
-    test_platform: TestPlatform, database: Database
-) -> None:
-    taken, entity, event = uuid.uuid4(), f"one-trip-failed-{uuid.uuid4()}", _registered("Failed Trip Knit")
-    async with database.unit_of_work() as uow:
-        await _noted("").execute(uow.session, id=taken, entity=f"holder-{entity}")
-        await uow.commit()
-    async with database.unit_of_work() as uow:
-        uow.emit(event)
-        with pytest.raises(asyncpg.UniqueViolationError):  # refused by Postgres, after the events were sent along
-            await uow.commit_with(_noted(uow.events_in_statement()), id=taken, entity=entity)
-    assert await _stored(test_platform, entity, event) == (0, 0)
-
-
-async def test_a_last_write_after_other_writes_joins_their_transaction(
-    test_platform: TestPlatform, database: Database
-) -> None:
-    """A write before it began a transaction: the statement runs in it, and all of it commits or none."""
-    first, entity, event = f"before-{uuid.uuid4()}", f"then-{uuid.uuid4()}", _registered("Joined Knit")
-    taken = uuid.uuid4()
-    async with database.unit_of_work() as uow:
-        await _noted("").execute(uow.session, id=taken, entity=first)  # begins the transaction
-        uow.emit(event)
-        with pytest.raises(asyncpg.UniqueViolationError):
-            await uow.commit_with(_noted(uow.events_in_statement()), id=taken, entity=entity)
-    assert await _stored(test_platform, first, event) == (0, 0)
-
-    async with database.unit_of_work() as uow:
-        await _noted("").execute(uow.session, id=uuid.uuid4(), entity=first)
-        uow.emit(event)
-        await uow.commit_with(_noted(uow.events_in_statement()), id=uuid.uuid4(), entity=entity)
-    assert await _stored(test_platform, first, event) == (1, 1)
-    assert (await _stored(test_platform, entity, event))[0] == 1
-
-
-async def test_a_last_write_that_would_drop_the_events_is_refused(
-    test_platform: TestPlatform, database: Database
-) -> None:
-    entity, event = f"no-events-{uuid.uuid4()}", _registered("Dropped Knit")
-    async with database.unit_of_work() as uow:
-        uow.emit(event)
-        with pytest.raises(ValueError, match="events_in_statement"):
-            await uow.commit_with(_noted(""), id=uuid.uuid4(), entity=entity)
-    assert await _stored(test_platform, entity, event) == (0, 0)

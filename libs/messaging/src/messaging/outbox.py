@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from betterwork_contracts import IntegrationEvent
 from messaging.envelope import build_headers
-from servicekit.database import Events, Statement, after_commit
+from servicekit.database import Statement, after_commit
 from servicekit.wake import CommitWaker
 
 _metadata = sa.MetaData()
@@ -157,18 +157,7 @@ class Outbox:
         self.default_country = default_country
         self.waker = CommitWaker(notify_channel(schema))
 
-    async def write(self, session: AsyncSession, events: Events) -> None:
-        await _write_statement(self.schema).execute(session, **self.parameters(session, events))
-
-    __call__ = write  # an event sink (`servicekit.database.StatementEventSink`)
-
-    def statement_part(self) -> str:
-        """The outbox write as common table expressions, for a statement that also writes what the events announce
-        (`UnitOfWork.commit_with`)."""
-        return _outbox_part(self.schema)
-
-    def parameters(self, session: AsyncSession, events: Events) -> dict[str, Any]:
-        """The parameters of `statement_part` for `events`; the relay is woken once the transaction has committed."""
+    async def write(self, session: AsyncSession, events: list[tuple[Any, dict[str, Any]]]) -> None:
         now = datetime.now(UTC)
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # the creation context: the request or event being handled now
@@ -203,52 +192,45 @@ class Outbox:
                     )
                 )
             )
-        if events:
-            after_commit(session, self.waker.wake)
-        return {
-            "outbox_scope": self.schema + ".outbox",
-            "outbox_locked": sorted(set(aggregate_ids)),
-            "outbox_ids": ids,
-            "outbox_topics": topics,
-            "outbox_aggregate_types": aggregate_types,
-            "outbox_aggregate_ids": aggregate_ids,
-            "outbox_types": types,
-            "outbox_payloads": payloads,
-            "outbox_headers": headers,
-            "outbox_now": now,
-        }
+        after_commit(session, self.waker.wake)
+        await _write_statement(self.schema).execute(
+            session,
+            scope=self.schema + ".outbox",
+            locked=sorted(set(aggregate_ids)),
+            ids=ids,
+            topics=topics,
+            aggregate_types=aggregate_types,
+            aggregate_ids=aggregate_ids,
+            types=types,
+            payloads=payloads,
+            headers=headers,
+            now=now,
+        )
 
 
 @cache
 def _write_statement(schema: str) -> Statement:
-    """The events of one commit, with the lock that orders them, in one statement (one round trip)."""
-    return Statement(f"WITH {_outbox_part(schema)}\nSELECT 1")
-
-
-@cache
-def _outbox_part(schema: str) -> str:
-    """The events of one commit and the lock that orders them, as two common table expressions.
+    """The events of one commit, with the lock that orders them, in one statement (one round trip).
 
     Same-aggregate writers queue on the lock until the holder commits, so `seq` order is commit order per
     aggregate (a sequence alone is allocated before commit: the gap trap in anchors_engineering.md C2). The
-    locks come first: `outbox_locked` is a materialized one-row aggregate that every inserted row is joined to, so
+    locks come first: `locked` is a materialized one-row aggregate that every inserted row is joined to, so
     all of them are held before the first row draws its `seq`. They are taken in sorted order, so two
-    writers never deadlock. Rows keep the order they were emitted in (`WITH ORDINALITY`). The lock is
-    transaction-scoped: in a statement that is its own transaction, it is held until that statement commits.
-    A data-modifying common table expression runs to completion whether or not the statement reads it.
+    writers never deadlock. Rows keep the order they were emitted in (`WITH ORDINALITY`).
     """
-    return f"""outbox_locked AS MATERIALIZED (
-              SELECT count(pg_advisory_xact_lock(hashtext(:outbox_scope), hashtext(a))) AS held
-              FROM (SELECT DISTINCT a FROM unnest(CAST(:outbox_locked AS text[])) AS a ORDER BY a) AS sorted),
-            outbox_new AS (
-              INSERT INTO "{schema}".outbox
-                (id, topic, aggregatetype, aggregateid, type, payload, headers, created_at, attempts)
-              SELECT e.id, e.topic, e.aggregatetype, e.aggregateid, e.type,
-                     CAST(e.payload AS jsonb), CAST(e.headers AS jsonb), CAST(:outbox_now AS timestamptz), 0
-              FROM outbox_locked CROSS JOIN unnest(
-                     CAST(:outbox_ids AS uuid[]), CAST(:outbox_topics AS text[]),
-                     CAST(:outbox_aggregate_types AS text[]), CAST(:outbox_aggregate_ids AS text[]),
-                     CAST(:outbox_types AS text[]), CAST(:outbox_payloads AS text[]), CAST(:outbox_headers AS text[])
-                   ) WITH ORDINALITY AS e(id, topic, aggregatetype, aggregateid, type, payload, headers, position)
-              WHERE outbox_locked.held >= 0
-              ORDER BY e.position)"""
+    return Statement(
+        f"""WITH locked AS MATERIALIZED (
+              SELECT count(pg_advisory_xact_lock(hashtext(:scope), hashtext(a))) AS held
+              FROM (SELECT DISTINCT a FROM unnest(CAST(:locked AS text[])) AS a ORDER BY a) AS sorted)
+            INSERT INTO "{schema}".outbox
+              (id, topic, aggregatetype, aggregateid, type, payload, headers, created_at, attempts)
+            SELECT e.id, e.topic, e.aggregatetype, e.aggregateid, e.type,
+                   CAST(e.payload AS jsonb), CAST(e.headers AS jsonb), CAST(:now AS timestamptz), 0
+            FROM locked CROSS JOIN unnest(
+                   CAST(:ids AS uuid[]), CAST(:topics AS text[]), CAST(:aggregate_types AS text[]),
+                   CAST(:aggregate_ids AS text[]), CAST(:types AS text[]), CAST(:payloads AS text[]),
+                   CAST(:headers AS text[])
+                 ) WITH ORDINALITY AS e(id, topic, aggregatetype, aggregateid, type, payload, headers, position)
+            WHERE locked.held >= 0
+            ORDER BY e.position"""
+    )

@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Any, Self
 
 import asyncpg
 from sqlalchemy import text
@@ -20,24 +20,7 @@ from servicekit.settings import libpq_dsn
 
 _log = logging.getLogger("servicekit.database")
 
-Events = list[tuple[Any, dict[str, Any]]]  # what `UnitOfWork.emit` collected: (event, attributes)
-EventSink = Callable[[AsyncSession, Events], Awaitable[None]]
-
-
-@runtime_checkable
-class StatementEventSink(Protocol):
-    """An event sink (the transactional outbox) that can also write a unit's events within another statement, so
-    that a unit of work whose last write is one statement commits in one round trip (`UnitOfWork.commit_with`)."""
-
-    async def __call__(self, session: AsyncSession, events: Events) -> None: ...
-
-    def statement_part(self) -> str:
-        """Common table expressions that write the events (`name AS (...), ...`), for a statement's WITH list."""
-        ...
-
-    def parameters(self, session: AsyncSession, events: Events) -> dict[str, Any]:
-        """The parameters of `statement_part` for `events` (none is fine: it then writes nothing)."""
-        ...
+EventSink = Callable[[AsyncSession, list[tuple[Any, dict[str, Any]]]], Awaitable[None]]
 
 
 class Statement:
@@ -46,11 +29,6 @@ class Statement:
     For the few statements on a hot write path (a registration's candidates and insert, the outbox): SQLAlchemy's
     execution and result layers cost about twice what Postgres and asyncpg do for them (measured in
     bench/registry_load.py). The text is written once with named parameters, like `text()`; `:name` becomes `$n`.
-
-    `begin=False` runs it in the unit of work's transaction if one has begun, and otherwise on its own, in the
-    implicit transaction of that one statement, without the BEGIN round trip: for a read whose snapshot need not
-    be shared with what follows (READ COMMITTED gives each statement its own anyway), and for the last write of a
-    unit of work (`UnitOfWork.commit_with`). `begin` is therefore never a parameter name.
     """
 
     _NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
@@ -69,13 +47,13 @@ class Statement:
     def args(self, params: Mapping[str, Any]) -> list[Any]:
         return [params[name] for name in self.names]
 
-    async def fetch(self, session: AsyncSession, *, begin: bool = True, **params: Any) -> list[asyncpg.Record]:
-        connection = await driver_connection(session, begin=begin)
+    async def fetch(self, session: AsyncSession, **params: Any) -> list[asyncpg.Record]:
+        connection = await driver_connection(session)
         rows: list[asyncpg.Record] = await connection.fetch(self.sql, *self.args(params))
         return rows
 
-    async def execute(self, session: AsyncSession, *, begin: bool = True, **params: Any) -> None:
-        connection = await driver_connection(session, begin=begin)
+    async def execute(self, session: AsyncSession, **params: Any) -> None:
+        connection = await driver_connection(session)
         await connection.execute(self.sql, *self.args(params))
 
 
@@ -88,16 +66,15 @@ def after_commit(session: AsyncSession, callback: Callable[[AsyncSession], None]
         callbacks.append(callback)
 
 
-async def driver_connection(session: AsyncSession, *, begin: bool = True) -> asyncpg.Connection:
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under `session`, in the session's transaction (begun here if nothing ran yet, as
-    SQLAlchemy would at its first statement; with `begin=False` left unbegun). JSON columns come back decoded
-    (SQLAlchemy's codec)."""
+    SQLAlchemy would at its first statement). JSON columns come back decoded (SQLAlchemy's codec)."""
     connection = await session.connection()
     adapted: Any = (await connection.get_raw_connection()).dbapi_connection  # SQLAlchemy's asyncpg adapter
-    if begin and adapted._transaction is None and not adapted.autocommit:
+    if adapted._transaction is None and not adapted.autocommit:
         await adapted._start_transaction()
     driver: asyncpg.Connection = adapted.driver_connection
-    if begin and not driver.is_in_transaction():
+    if not driver.is_in_transaction():
         raise RuntimeError("the session's connection is not in a transaction")
     return driver
 
@@ -258,32 +235,6 @@ class UnitOfWork:
                 callback(self.session)
             except Exception:  # the commit stands: what follows it must not turn it into an error
                 _log.exception("after-commit callback %r failed", callback)
-
-    def events_in_statement(self) -> str:
-        """What a statement given to `commit_with` puts in its WITH list so that it also writes this unit's events
-        (`name AS (...), `, with the trailing comma); empty when the sink cannot, and the events are then written
-        by `commit` as usual. The same for every unit of work of a database: a `Statement` built with it can be
-        kept."""
-        if isinstance(self._event_sink, StatementEventSink):
-            return self._event_sink.statement_part() + ",\n"
-        return ""
-
-    async def commit_with(self, statement: Statement, **params: Any) -> None:
-        """Run `statement`, the last write of this unit of work, writing the unit's events in it too, and commit.
-
-        `statement` is built with `events_in_statement()` in its WITH list. When nothing has begun a transaction
-        (reads done with `begin=False`), the statement is the transaction: one round trip for the write, its
-        events and the commit, where a BEGIN, the write, the outbox and a COMMIT are four. Otherwise it runs in
-        the transaction, which then commits. After-commit callbacks (the relay's wake-up) run either way."""
-        sink, events = self._event_sink, self._events
-        if isinstance(sink, StatementEventSink):
-            events_params = sink.parameters(self.session, events)
-            if not set(events_params) <= set(statement.names):
-                raise ValueError("the statement does not write the unit's events: build it with events_in_statement()")
-            self._events = []
-            params = {**params, **events_params}
-        await statement.execute(self.session, begin=False, **params)
-        await self.commit()
 
     async def rollback(self) -> None:
         self._events.clear()

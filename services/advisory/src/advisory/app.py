@@ -19,7 +19,7 @@ def create_app(settings: AdvisorySettings | None = None) -> FastAPI:
         SERVICE,
         settings,
         routers=[plans.router, reports.router, committee.router, training.router],
-        event_sink=outbox_for(settings),
+        event_sink=outbox_for(settings).write,
         lifespan_hooks=WORKERS,
     )
     # The pack's training-day entitlement; a progress-report deadline advisory cannot honour stops the start.

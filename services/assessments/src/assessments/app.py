@@ -27,7 +27,7 @@ def create_app(settings: AssessmentsSettings | None = None) -> FastAPI:
             slcp.router,
             programme.router,
         ],
-        event_sink=outbox_for(settings),
+        event_sink=outbox_for(settings).write,
         lifespan_hooks=WORKERS,
     )
     # A shipped tool or protocol the pack names must be COUNTRY's, at the shipped version (published on first

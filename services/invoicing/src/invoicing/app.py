@@ -19,7 +19,7 @@ def create_app(settings: InvoicingSettings | None = None) -> FastAPI:
         SERVICE,
         settings,
         routers=[price_lists.router, invoices.router, refunds.router, wallet.router, cost_recovery.router],
-        event_sink=outbox_for(settings),
+        event_sink=outbox_for(settings).write,
         lifespan_hooks=WORKERS,
     )
     # The pack's payment terms, checked issuer and overdue policy (a disagreement stops the start here); its

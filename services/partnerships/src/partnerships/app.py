@@ -20,7 +20,7 @@ def create_app(settings: PartnershipsSettings | None = None) -> FastAPI:
         SERVICE,
         settings,
         routers=[relationships.router, industry_alerts.router, webhooks.router, sealing_keys.router],
-        event_sink=outbox_for(settings),
+        event_sink=outbox_for(settings).write,
         lifespan_hooks=WORKERS,
         hot_reads=relationships.HOT_READS,
     )

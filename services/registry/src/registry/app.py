@@ -18,7 +18,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         SERVICE,
         settings,
         routers=[factories.router, reviews.router, imports.router, groups.router],
-        event_sink=outbox_for(settings),
+        event_sink=outbox_for(settings).write,
         lifespan_hooks=WORKERS,
         hot_reads=factories.HOT_READS,
     )

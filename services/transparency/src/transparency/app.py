@@ -21,7 +21,7 @@ def create_app(settings: TransparencySettings | None = None) -> FastAPI:
         SERVICE,
         settings,
         routers=[publications.router, replies.router, public.router, portal.router],
-        event_sink=outbox_for(settings),
+        event_sink=outbox_for(settings).write,
         lifespan_hooks=WORKERS,
     )
     # The pack's publication rules must be the rule set transparency applies to COUNTRY: else the start stops here.

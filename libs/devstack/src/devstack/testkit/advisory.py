@@ -79,7 +79,7 @@ async def advisory_database(platform: TestPlatform) -> AsyncIterator[Any]:
     from servicekit.database import Database
 
     settings = platform.settings("advisory")
-    database = Database(settings.service_database_url(), schema="advisory", event_sink=outbox_for(settings))
+    database = Database(settings.service_database_url(), schema="advisory", event_sink=outbox_for(settings).write)
     try:
         yield database
     finally:

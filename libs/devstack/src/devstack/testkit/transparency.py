@@ -124,7 +124,7 @@ async def transparency_database(platform: TestPlatform) -> AsyncIterator[Any]:
     from servicekit.database import Database
 
     settings = platform.settings("transparency")
-    database = Database(settings.service_database_url(), schema="transparency", event_sink=outbox_for(settings))
+    database = Database(settings.service_database_url(), schema="transparency", event_sink=outbox_for(settings).write)
     try:
         yield database
     finally:

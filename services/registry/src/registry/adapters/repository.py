@@ -35,7 +35,7 @@ from registry.domain.groups import GroupMembership, ManufacturingGroup, group_ke
 from registry.domain.matching import Candidate, Profile, normalise_name, search_keys
 from servicekit.audit import record_audit
 from servicekit.auth import Principal
-from servicekit.database import Database, Statement, UnitOfWork
+from servicekit.database import Database, Statement
 from servicekit.pagination import PageParams, SortOrder, paginate, resolve_sort
 
 NAMES = FactoryNameRow.__table__  # type: ignore[attr-defined]
@@ -69,28 +69,11 @@ async def insert_factories(
     if not factories:
         return
     await ensure_groups(session, factories)
-    rows, params = _filing_parameters(factories, audit)
-    await _filing(tuple(rows[0])).execute(session, **params)
-
-
-async def commit_new_factories(
-    uow: UnitOfWork, factories: Sequence[Factory], *, audit: Sequence[dict[str, Any]] = ()
-) -> None:
-    """`insert_factories`, then commit the unit of work: the records, their names and keys, the audit rows and the
-    unit's events in one statement (`UnitOfWork.commit_with`). After reads that began no transaction, that
-    statement is the transaction: a registration's write and commit is one round trip."""
-    await ensure_groups(uow.session, factories)
-    rows, params = _filing_parameters(factories, audit)
-    await uow.commit_with(_filing(tuple(rows[0]), uow.events_in_statement()), **params)
-
-
-def _filing_parameters(
-    factories: Sequence[Factory], audit: Sequence[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     rows = [factory_values(f) for f in factories]
     names = [(f.id, k, f.country) for f in factories for k in name_keys(f)]
     keys = [(f.id, k, f.country) for f in factories for k in blocking_keys_of(f)]
-    return rows, dict(
+    await _filing(tuple(rows[0])).execute(
+        session,
         factories=json.dumps(rows, default=str),
         name_ids=[n[0] for n in names],
         names=[n[1] for n in names],
@@ -103,14 +86,13 @@ def _filing_parameters(
 
 
 @lru_cache(maxsize=4)
-def _filing(columns: tuple[str, ...], events: str = "") -> Statement:
+def _filing(columns: tuple[str, ...]) -> Statement:
     """Insert factories (given as one JSON array of rows: `factory_values`), their names and keys, and audit rows
-    (one JSON array, empty when none) at once, and the unit of work's events when `events` holds its
-    `events_in_statement()`; the foreign keys of names and keys are checked at the end of the statement, when the
-    factories are there."""
+    (one JSON array, empty when none) at once; the foreign keys of names and keys are checked at the end of the
+    statement, when the factories are there."""
     listed = ", ".join(FACTORY.c[c].name for c in columns)
     return Statement(
-        f"""WITH {events}new_factory AS (
+        f"""WITH new_factory AS (
               INSERT INTO registry.factory ({listed})
               SELECT {listed}
               FROM jsonb_populate_recordset(NULL::registry.factory, CAST(CAST(:factories AS text) AS jsonb))),
@@ -234,13 +216,9 @@ EXACT_NAME_WEIGHT = 1000.0  # the same cleaned name outranks any number of share
 async def candidates(
     session: AsyncSession, *, country: str, name: str, limit: int, address: str | None = None
 ) -> list[Candidate]:
-    """Factories of `country` that could be `name` at `address`: sharing a key, most and rarest keys first.
-
-    A read that begins no transaction (a BEGIN is a round trip of its own): it runs in the unit of work's if one
-    has begun, otherwise on its own."""
+    """Factories of `country` that could be `name` at `address`: sharing a key, most and rarest keys first."""
     rows = await _CANDIDATES.fetch(
         session,
-        begin=False,
         country=country,
         keys=list(search_keys(name, address)),
         name_key=normalise_name(name),

@@ -168,8 +168,9 @@ async def register(
         "details": {"name": factory.name, "score_of_nearest": result.score},
         "country": factory.country,
     }
+    await repo.insert_factories(uow.session, [factory], audit=audit_rows(principal, [registered]))
     uow.emit(event, country=factory.country)
-    await repo.commit_new_factories(uow, [factory], audit=audit_rows(principal, [registered]))
+    await uow.commit()
     return Registration(Outcome.CREATED, factory, result.score)
 
 
