@@ -7,7 +7,7 @@ The downgrade files them again the same way: what the rules of the running code 
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-08
+Create Date: 2026-12-07
 """
 
 import json
