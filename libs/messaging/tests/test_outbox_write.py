@@ -137,7 +137,7 @@ async def test_the_relay_is_woken_after_a_commit_with_events_and_never_by_a_roll
         sent = outbox.waker.sent
         last_commit = max(await asyncio.gather(*(commit_one() for _ in range(40))))
         # The promise: whichever commit came last, a wake-up arrives after it (none is left for the 5 s poll).
-        arrivals = []
+        arrivals: list[float] = []
         with contextlib.suppress(TimeoutError):
             while not arrivals or arrivals[-1] <= last_commit:
                 arrivals.append(await asyncio.wait_for(woken.get(), 2.0))
