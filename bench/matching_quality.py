@@ -174,10 +174,10 @@ def evaluate(evaluation: EvaluationSet, *, limit: int, show: str | None, baselin
                 print(f"      truth  {truth.name!r} @ {truth.address!r}")
     elapsed = time.perf_counter() - started
 
-    naive = naive_baseline(evaluation) if baseline else []
-    for submission, (naive_best, value) in zip(evaluation.submissions, naive, strict=False):
-        decision = Decision.LINK if value >= 90 else Decision.NEW
-        tally.add(tally.baseline, submission.kind, outcome_of(submission, decision, naive_best))
+    if baseline:
+        for submission, (naive_best, value) in zip(evaluation.submissions, naive_baseline(evaluation), strict=True):
+            decision = Decision.LINK if value >= 90 else Decision.NEW
+            tally.add(tally.baseline, submission.kind, outcome_of(submission, decision, naive_best))
 
     clean = CandidateIndex(limit=limit)
     created = 0

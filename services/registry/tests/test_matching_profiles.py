@@ -36,6 +36,20 @@ async def register(client: httpx.AsyncClient, headers: dict[str, str], **body: A
     return await client.post("/v1/factories", json={"country": "KH", **body}, headers=headers)
 
 
+async def registered_before(
+    registry: httpx.AsyncClient, test_platform: TestPlatform, staff: dict[str, str], revision: str, **body: Any
+) -> str:
+    """The id of a factory registered now, with the registry's schema then taken down to `revision`."""
+    first = await register(registry, staff, **body)
+    assert first.status_code == 201, first.text
+    migrations.downgrade(test_platform.services["registry"], test_platform.settings("registry"), revision)
+    return str(first.json()["factory"]["id"])
+
+
+def upgrade(test_platform: TestPlatform) -> None:
+    migrations.upgrade(test_platform.services["registry"], test_platform.settings("registry"))
+
+
 def site() -> str:
     return f"Plot {secrets.randbelow(9000) + 100}, Street {secrets.randbelow(900) + 10}, Khan Dangkao, Phnom Penh"
 
@@ -63,12 +77,8 @@ async def test_factories_written_before_profiles_get_theirs_and_still_match(
     """Migration 0005 writes the profile of every factory already there; a profile written by other rules (or
     none) is worked out again rather than trusted, so the factory still matches."""
     words, address = f"{random_word(7)} {random_word(6)}", site()
-    first = await register(registry, staff, name=f"{words} Denim", address=address)
-    assert first.status_code == 201, first.text
-    factory_id = first.json()["factory"]["id"]
-    definition, settings = test_platform.services["registry"], test_platform.settings("registry")
-    migrations.downgrade(definition, settings, "0004")
-    migrations.upgrade(definition, settings)
+    factory_id = await registered_before(registry, test_platform, staff, "0004", name=f"{words} Denim", address=address)
+    upgrade(test_platform)
     rows = await fetch(
         test_platform, "registry", "SELECT match_profile->>'v' AS v FROM registry.factory WHERE id = $1", factory_id
     )
@@ -96,11 +106,9 @@ async def test_migration_0008_files_unit_words_as_part_of_the_number(
     """A factory filed before 0008 kept "unit" in its brand: its profile, search text and keys. The migration files
     it anew, so "X Unit 2" links to it as "X Factory 2" does, and another company's "Unit 2" is another factory."""
     words, address = f"{random_word(7)} {random_word(6)}", site()
-    first = await register(registry, staff, name=f"{words} Sweater Unit 2 Co., Ltd.", address=address)
-    assert first.status_code == 201, first.text
-    factory_id = first.json()["factory"]["id"]
-    definition, settings = test_platform.services["registry"], test_platform.settings("registry")
-    migrations.downgrade(definition, settings, "0007")
+    factory_id = await registered_before(
+        registry, test_platform, staff, "0007", name=f"{words} Sweater Unit 2 Co., Ltd.", address=address
+    )
     await fetch(  # as the rules before 0008 filed it
         test_platform,
         "registry",
@@ -118,7 +126,7 @@ async def test_migration_0008_files_unit_words_as_part_of_the_number(
         "INSERT INTO registry.factory_key (factory_id, key, country) VALUES ($1, 't:unt', 'KH')",
         factory_id,
     )
-    migrations.upgrade(definition, settings)
+    upgrade(test_platform)
 
     rows = await fetch(
         test_platform,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, fields
 from datetime import date, datetime
 from typing import Any
@@ -79,9 +80,33 @@ FACTORY = FactoryRow.__table__  # type: ignore[attr-defined]
 _DOMAIN_FIELDS = tuple(f.name for f in fields(Factory))
 
 
-def search_text_of(factory: Factory) -> str:
+# How a factory is filed for search and matching, from its names (legal name first, then local name and aliases)
+# and its address: what `factory_values` and `insert_factories` write, and what a migration that files every
+# factory again (0008) writes for a row.
+
+
+def search_text_for(names: Sequence[str]) -> str:
     """What text search looks through: every name, folded like matching folds them, one per line."""
-    return "\n".join(dict.fromkeys(normalise_name(n) for n in factory.names))
+    return "\n".join(dict.fromkeys(normalise_name(n) for n in names))
+
+
+def name_keys_for(names: Sequence[str]) -> list[str]:
+    """The normalised names matching compares (legal, local, aliases), without repeats."""
+    return [key for key in dict.fromkeys(normalise_name(n) for n in names) if key]
+
+
+def blocking_keys_for(names: Sequence[str], address: str | None) -> list[str]:
+    """Every key a factory is filed under for candidate search: those of each of its names, and its address's."""
+    return sorted({key for name in names for key in search_keys(name, address)})
+
+
+def profile_for(names: Sequence[str], address: str | None) -> Profile:
+    """The matching profile: the names (legal first) and the address, cleaned and split."""
+    return profile(names[0], names[1:], address)
+
+
+def search_text_of(factory: Factory) -> str:
+    return search_text_for(factory.names)
 
 
 def factory_values(factory: Factory) -> dict[str, Any]:
@@ -111,8 +136,7 @@ def factory_values(factory: Factory) -> dict[str, Any]:
 
 
 def profile_of(factory: Factory) -> Profile:
-    """The matching profile of a record: its names (legal, local, aliases) and address, cleaned and split."""
-    return profile(factory.name, (n for n in (factory.local_name, *factory.aliases) if n), factory.address)
+    return profile_for(factory.names, factory.address)
 
 
 def factory_from_row(row: Any) -> Factory:
@@ -179,8 +203,7 @@ def period_of_value(value: dict[str, Any]) -> EnrolmentPeriod:
 
 
 def name_keys(factory: Factory) -> list[str]:
-    """The normalised names matching compares (legal, local, aliases), without repeats."""
-    return [key for key in dict.fromkeys(normalise_name(n) for n in factory.names) if key]
+    return name_keys_for(factory.names)
 
 
 class FactoryNameRow(SQLModel, table=True):
@@ -202,8 +225,7 @@ class FactoryKeyRow(SQLModel, table=True):
 
 
 def blocking_keys_of(factory: Factory) -> list[str]:
-    """Every key the factory is filed under for candidate search: those of each of its names, and its address's."""
-    return sorted({key for name in factory.names for key in search_keys(name, factory.address)})
+    return blocking_keys_for(factory.names, factory.address)
 
 
 class ManufacturingGroupRow(SQLModel, table=True):

@@ -15,7 +15,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from registry.domain.matching import normalise_name, profile, search_keys
+from registry.adapters.tables import blocking_keys_for, name_keys_for, profile_for, search_text_for
 
 revision = "0008"
 down_revision = "0007"
@@ -50,16 +50,13 @@ def _refile() -> None:
         names: list[tuple[object, str, str]] = []
         keys: list[tuple[object, str, str]] = []
         for factory_id, country, name, local_name, aliases, address, merged in rows[start : start + CHUNK]:
-            all_names = [n for n in (name, local_name, *(aliases or ())) if n]
-            cleaned = list(dict.fromkeys(normalise_name(n) for n in all_names))
-            texts.append("\n".join(cleaned))
-            profiles.append(json.dumps(profile(name, all_names[1:], address).as_json()))
+            all_names = [n for n in (name, local_name, *(aliases or ())) if n]  # as `Factory.names`
+            texts.append(search_text_for(all_names))
+            profiles.append(json.dumps(profile_for(all_names, address).as_json()))
             if merged:  # a merged record is no candidate any more; its text is still searched
                 continue
-            names.extend((factory_id, k, country) for k in cleaned if k)
-            keys.extend(
-                (factory_id, k, country) for k in sorted({k for n in all_names for k in search_keys(n, address)})
-            )
+            names.extend((factory_id, k, country) for k in name_keys_for(all_names))
+            keys.extend((factory_id, k, country) for k in blocking_keys_for(all_names, address))
         chunk_ids = [row[0] for row in rows[start : start + CHUNK]]
         bind.execute(update, {"ids": chunk_ids, "texts": texts, "profiles": profiles})
         for statement, filed in ((file_names, names), (file_keys, keys)):
