@@ -17,8 +17,10 @@ import devstack.testkit.access as access
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from devstack.testkit.database import fetch
 from devstack.testkit.registry import random_word
+from registry.adapters import repository
 from registry.domain.factory import os_id_check_character
 from servicekit import migrations
+from servicekit.database import Database
 
 pytestmark = pytest.mark.asyncio
 
@@ -215,3 +217,32 @@ async def test_a_list_keeps_exact_keys_within_each_country(
     assert outcome[3]["outcome"] == "created"
     assert outcome[4]["outcome"] == "rejected" and "another country" in outcome[4]["reason"]
     assert outcome[5]["outcome"] == "created"  # the Cambodian customs entry says nothing in Vietnam
+
+
+async def test_a_key_filed_under_the_cap_of_factories_stops_finding_them(
+    test_platform: TestPlatform, registry: httpx.AsyncClient, staff: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key as common as the cap tells nothing: the search skips it (here the cap is 3 instead of 300)."""
+    monkeypatch.setattr(repository, "KEY_CAP", 3)
+    shared = random_word(8)
+    query = f"{shared} {random_word(7)} Garment"
+    database = Database(test_platform.settings("registry").service_database_url(), schema="registry", pool_size=1)
+
+    async def found() -> set[str]:
+        async with database.unit_of_work() as uow:
+            hits = await repository.candidates(uow.session, country="KH", name=query, limit=20)
+        return {c.id for c in hits}
+
+    try:
+        ids = []
+        for _ in range(2):
+            answer = await register(registry, staff, name=f"{shared} {random_word(7)} Garment", address=site())
+            assert answer.status_code == 201, answer.text
+            ids.append(answer.json()["factory"]["id"])
+        assert set(ids) <= await found()  # two factories share the word's keys: still a lead
+
+        third = await register(registry, staff, name=f"{shared} {random_word(7)} Garment", address=site())
+        assert third.status_code == 201, third.text
+        assert not (await found()) & {*ids, third.json()["factory"]["id"]}  # three: the cap, searched by no more
+    finally:
+        await database.dispose()
