@@ -224,8 +224,8 @@ async def test_a_key_filed_under_the_cap_of_factories_stops_finding_them(
 ) -> None:
     """A key as common as the cap tells nothing: the search skips it (here the cap is 3 instead of 300)."""
     monkeypatch.setattr(repository, "KEY_CAP", 3)
-    shared = random_word(8)
-    query = f"{shared} {random_word(7)} Garment"
+    shared = random_word(12)  # the whole brand: each name below is filed under the same keys (unit numbers give none)
+    query = f"{shared} Garment Factory 9"
     database = Database(test_platform.settings("registry").service_database_url(), schema="registry", pool_size=1)
 
     async def found() -> set[str]:
@@ -235,13 +235,13 @@ async def test_a_key_filed_under_the_cap_of_factories_stops_finding_them(
 
     try:
         ids = []
-        for _ in range(2):
-            answer = await register(registry, staff, name=f"{shared} {random_word(7)} Garment", address=site())
+        for unit in (1, 2):
+            answer = await register(registry, staff, name=f"{shared} Garment Factory {unit}", address=site())
             assert answer.status_code == 201, answer.text
             ids.append(answer.json()["factory"]["id"])
         assert set(ids) <= await found()  # two factories share the word's keys: still a lead
 
-        third = await register(registry, staff, name=f"{shared} {random_word(7)} Garment", address=site())
+        third = await register(registry, staff, name=f"{shared} Garment Factory 3", address=site())
         assert third.status_code == 201, third.text
         assert not (await found()) & {*ids, third.json()["factory"]["id"]}  # three: the cap, searched by no more
     finally:

@@ -19,10 +19,10 @@ from servicekit.auth import TokenVerifier
 from servicekit.country_pack import load_country_pack_from_env
 from servicekit.database import Database, EventSink
 from servicekit.definition import ServiceDefinition
-from servicekit.edge import EdgeMiddleware
+from servicekit.edge import EdgeMiddleware, open_unit_of_work
 from servicekit.errors import install_problem_handlers
 from servicekit.health import ReadinessChecks, broker_check, health_router
-from servicekit.hot import HotRead, HotReads
+from servicekit.hot import HotRead, HotRoutes, HotWrite
 from servicekit.kafka_security import kafka_security
 from servicekit.limits import RateLimits, RequestLimits, route_body_caps
 from servicekit.settings import ServiceSettings
@@ -77,13 +77,14 @@ def create_service_app(
     lifespan_hooks: Sequence[LifespanHook] = (),
     event_sink: EventSink | None = None,
     hot_reads: Sequence[HotRead] = (),
+    hot_writes: Sequence[HotWrite] = (),
 ) -> FastAPI:
     """The app for one service: errors, auth, telemetry, health, metrics, then its own routers.
 
     `lifespan_hooks` start background work (relay, consumers) after the shared
     resources exist and stop it before they close; `event_sink` is where
-    `uow.emit()` writes (the transactional outbox); `hot_reads` are the GET routes the edge answers itself
-    (`servicekit.hot`).
+    `uow.emit()` writes (the transactional outbox); `hot_reads` and `hot_writes` are the GET and POST routes the edge
+    answers itself (`servicekit.hot`).
     """
     database = Database(
         settings.service_database_url(),
@@ -160,8 +161,8 @@ def create_service_app(
         rate_limits=app.state.rate_limits,
     )
     telemetry = RequestTelemetry(tracer_provider, HttpMetrics(metrics_registry))
-    app.state.hot_reads = HotReads(hot_reads, lambda: app.routes)
-    app.edge = lambda inner: EdgeMiddleware(inner, telemetry=telemetry, limits=limits, hot_reads=app.state.hot_reads)
+    app.state.hot_routes = HotRoutes(hot_reads, lambda: app.routes, hot_writes, unit_of_work=open_unit_of_work)
+    app.edge = lambda inner: EdgeMiddleware(inner, telemetry=telemetry, limits=limits, hot=app.state.hot_routes)
     app.include_router(health_router)
     app.include_router(platform_routes.router)
     for router in routers:
@@ -171,7 +172,7 @@ def create_service_app(
     async def metrics() -> Response:
         return Response(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
-    app.state.hot_reads.resolve()  # a hot read the app could answer differently stops the start here
+    app.state.hot_routes.resolve()  # a hot route the app could answer differently stops the start here
     _check_operation_ids(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -28,7 +28,7 @@ from servicekit.auth.dependencies import CurrentPrincipal, require
 from servicekit.auth.principal import Principal, Role
 from servicekit.database import Database, UnitOfWork, database_of
 from servicekit.errors import Forbidden
-from servicekit.hot import HotReads
+from servicekit.hot import HotRoutes
 from servicekit.limits import RequestLimits, counted_receive, refuse
 from servicekit.settings import ServiceSettings
 from servicekit.telemetry import RequestTelemetry, is_untraced, known_method, route_template
@@ -149,7 +149,7 @@ class PatchInput(StrictInput):
         return data
 
 
-async def _unit_of_work(connection: HTTPConnection) -> AsyncIterator[UnitOfWork]:
+async def open_unit_of_work(connection: HTTPConnection) -> AsyncIterator[UnitOfWork]:
     async with database_of(connection).unit_of_work() as uow:
         yield uow
 
@@ -165,7 +165,7 @@ async def _settings(connection: HTTPConnection) -> ServiceSettings:
 
 # One transaction per request, closed as soon as the route returns (before the response is written), so the
 # connection goes back to the pool while the body is serialised and sent.
-UnitOfWorkDep = Annotated[UnitOfWork, Depends(_unit_of_work, scope="function")]
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(open_unit_of_work, scope="function")]
 # The database itself, for hot reads that need no transaction (`Database.read_one`) and for work that opens
 # several units of work of its own.
 DatabaseDep = Annotated[Database, Depends(_database)]
@@ -225,8 +225,9 @@ class EdgeMiddleware:
     2. the limits refuse what must not reach routing (400 NUL, 429 writes per client, 413 declared length) and
        the body is read through a counter (413 when a streamed body passes the route's cap, raised as an
        `HTTPException` where the route reads it and answered by the problem handlers);
-    3. a GET on one of the service's hot reads (`servicekit.hot`) is answered here, without FastAPI's routing
-       and dependency solving; everything else, and anything unusual on a hot route, goes through FastAPI;
+    3. a request on one of the service's hot routes (`servicekit.hot`: a few GETs, a POST) is answered here,
+       without FastAPI's routing and dependency solving; everything else, and anything unusual on a hot route,
+       goes through FastAPI (with a body the edge already read replayed to it);
     4. afterwards the request is counted (`http_requests_total`, `http_request_duration_seconds`), written to
        the access log and its span ended. Probes and scrapes are counted but neither traced nor logged.
 
@@ -234,12 +235,12 @@ class EdgeMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, *, telemetry: RequestTelemetry, limits: RequestLimits, hot_reads: HotReads | None = None
+        self, app: ASGIApp, *, telemetry: RequestTelemetry, limits: RequestLimits, hot: HotRoutes | None = None
     ) -> None:
         self.app = app
         self.telemetry = telemetry
         self.limits = limits
-        self.hot_reads = hot_reads if hot_reads else None
+        self.hot = hot if hot else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -265,12 +266,12 @@ class EdgeMiddleware:
             refusal, body_cap = self.limits.refusal(scope)
             if refusal is not None:
                 await refuse(scope, receive, send_with_trace, refusal)
-            elif (
-                self.hot_reads is None
-                or scope["method"] != "GET"
-                or not await self.hot_reads.answer(scope, receive, send_with_trace)
-            ):
-                await self.app(scope, counted_receive(receive, body_cap), send_with_trace)
+            else:
+                onward = (
+                    receive if self.hot is None else await self.hot.answer(scope, receive, send_with_trace, body_cap)
+                )
+                if onward is not None:  # not answered at the edge
+                    await self.app(scope, counted_receive(onward, body_cap), send_with_trace)
         except BaseException as exc:
             error = exc
             raise
@@ -298,6 +299,7 @@ __all__ = [
     "StaffPrincipal",
     "StrictInput",
     "UnitOfWorkDep",
+    "open_unit_of_work",
     "principal_with",
     "principal_with_scope",
     "settings_of",

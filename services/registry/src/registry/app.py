@@ -21,6 +21,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         event_sink=outbox_for(settings).write,
         lifespan_hooks=WORKERS,
         hot_reads=factories.HOT_READS,
+        hot_writes=factories.HOT_WRITES,
     )
 
 

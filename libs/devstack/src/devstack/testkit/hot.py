@@ -1,8 +1,10 @@
-"""Tests of hot reads (`servicekit.hot`): the edge's answer is the one FastAPI's route gives, byte for byte."""
+"""Tests of hot routes (`servicekit.hot`): the edge's answer is the one FastAPI's route gives, byte for byte."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -25,17 +27,39 @@ class Asked:
 async def both_paths_answer_alike(
     client: httpx.AsyncClient, app: FastAPI, asks: list[tuple[str, dict[str, str], dict[str, Any] | None]]
 ) -> tuple[list[Asked], int, int]:
-    """Send each (path, headers, params) through the hot path and again through FastAPI alone; assert the same
+    """Send each GET (path, headers, params) through the hot path and again through FastAPI alone; assert the same
     status, body and headers. Returns the answers and how many the hot path served and handed on."""
-    hot = app.state.hot_reads
+    return await _compare(
+        app,
+        [
+            (path, partial(client.get, path, headers=headers, params=params, follow_redirects=False))
+            for path, headers, params in asks
+        ],
+    )
+
+
+async def both_paths_answer_posts_alike(
+    client: httpx.AsyncClient, app: FastAPI, asks: list[tuple[str, dict[str, str], bytes]]
+) -> tuple[list[Asked], int, int]:
+    """The same for POSTs (path, headers, raw body) whose two answers are alike because neither changes anything
+    the other would see: refusals, and a registration the registry already holds."""
+    return await _compare(
+        app, [(path, partial(client.post, path, headers=headers, content=body)) for path, headers, body in asks]
+    )
+
+
+async def _compare(
+    app: FastAPI, sends: list[tuple[str, Callable[[], Awaitable[httpx.Response]]]]
+) -> tuple[list[Asked], int, int]:
+    hot = app.state.hot_routes
     served, fallen_back = hot.served, hot.fallen_back
     answers: list[Asked] = []
-    for path, headers, params in asks:
+    for index, (path, send) in enumerate(sends):
         hot.enabled = True
-        fast = await client.get(path, headers=headers, params=params, follow_redirects=False)
+        fast = await send()
         hot.enabled = False
         try:
-            full = await client.get(path, headers=headers, params=params, follow_redirects=False)
+            full = await send()
         finally:
             hot.enabled = True
         kept = {k: v for k, v in fast.headers.items() if k not in _PER_ANSWER}
@@ -43,6 +67,6 @@ async def both_paths_answer_alike(
             full.status_code,
             full.content,
             {k: v for k, v in full.headers.items() if k not in _PER_ANSWER},
-        ), f"{path} {params}: the edge answered differently from the route"
+        ), f"request {index} ({path}): the edge answered differently from the route"
         answers.append(Asked(path, fast.status_code, fast.content, kept))
     return answers, hot.served - served, hot.fallen_back - fallen_back

@@ -28,10 +28,10 @@ from registry.service import factories
 from registry.service.access import View
 from registry.settings import RegistrySettings
 from servicekit.auth import Principal
-from servicekit.database import Database, database_of
+from servicekit.database import Database, UnitOfWork, database_of
 from servicekit.edge import ReaderPrincipal, StaffPrincipal, UnitOfWorkDep, settings_of
 from servicekit.errors import PROBLEM_RESPONSES, BadRequest
-from servicekit.hot import HotRead
+from servicekit.hot import HotRead, HotWrite
 from servicekit.pagination import Page, PageQuery
 
 router = APIRouter(prefix="/v1/factories", tags=["factories"], responses=PROBLEM_RESPONSES)
@@ -75,12 +75,15 @@ async def create_factory(body: FactoryCreate, request: Request, uow: UnitOfWorkD
     one answers 202 with a review item; otherwise the factory is created (201, `factory.registered`).
     A match on a factory that left the programme says so (`match.exited`) and where to re-enrol it.
     """
+    return await registration_answer(uow, staff, settings_of(request, RegistrySettings), body)
+
+
+async def registration_answer(
+    uow: UnitOfWork, staff: Principal, settings: RegistrySettings, body: FactoryCreate
+) -> Response:
+    """`POST /v1/factories`, answered by the route above and by the edge (`HOT_WRITES`)."""
     result = await factories.register(
-        uow,
-        principal=staff,
-        settings=settings_of(request, RegistrySettings),
-        country=body.country,
-        values=flat_values(body),
+        uow, principal=staff, settings=settings, country=body.country, values=flat_values(body)
     )
     status = {"created": 201, "matched": 200, "needs_review": 202}[result.outcome.value]
     headers = {"Location": f"/v1/factories/{result.factory.id}"} if result.factory is not None else None
@@ -168,6 +171,17 @@ async def factory_answer(database: Database, reader: Principal, factory_id: uuid
     body = model(**render(factory, view)).model_dump_json().encode()
     return Response(body, media_type="application/json", headers=_etag(factory))
 
+
+# Registration is the write of every list and integration: the edge answers it without FastAPI's routing too.
+HOT_WRITES = [
+    HotWrite(
+        "/v1/factories",
+        FactoryCreate,
+        lambda call, body, uow: registration_answer(
+            uow, call.principal, settings_of(call.connection, RegistrySettings), body
+        ),
+    )
+]
 
 # The factory by id is read by every caller of the platform: the edge answers it without FastAPI's routing.
 HOT_READS = [
