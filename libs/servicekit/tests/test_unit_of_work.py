@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from devstack.pytest_plugin import TestPlatform
 from servicekit.audit import audit_table, record_audit
 from servicekit.auth import Principal, Role
-from servicekit.database import Database, Statement
+from servicekit.database import Database, Statement, driver_connection
 
 ACTOR = Principal(subject="staff-1", roles=frozenset({Role.STAFF}), country="KH")
 
@@ -122,3 +122,18 @@ async def test_a_statement_on_the_driver_runs_in_the_unit_of_works_transaction(d
         await _NOTE.execute(uow.session, actor="staff-1", roles=["staff"], entity="driver-kept")
         await uow.commit()
     assert [await count_for(database, e) for e in ("driver-rolled-back", "driver-kept")] == [0, 2]
+
+
+async def test_a_statement_after_a_commit_runs_in_the_next_transaction_not_the_committed_one(
+    database: Database,
+) -> None:
+    """The driver connection is found once per transaction: after a commit (the connection back in the pool) the
+    next statement begins the session's next transaction, which rolls back when the unit of work is left."""
+    async with database.unit_of_work() as uow:
+        await _NOTE.execute(uow.session, actor="staff-1", roles=["staff"], entity="driver-first")
+        first = await driver_connection(uow.session)
+        assert first is await driver_connection(uow.session)  # the same transaction: the same connection
+        await uow.commit()
+        await _NOTE.execute(uow.session, actor="staff-1", roles=["staff"], entity="driver-after-commit")
+        assert (await driver_connection(uow.session)).is_in_transaction()
+    assert [await count_for(database, e) for e in ("driver-first", "driver-after-commit")] == [1, 0]

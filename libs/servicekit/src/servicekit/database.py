@@ -68,7 +68,15 @@ def after_commit(session: AsyncSession, callback: Callable[[AsyncSession], None]
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under `session`, in the session's transaction (begun here if nothing ran yet, as
-    SQLAlchemy would at its first statement). JSON columns come back decoded (SQLAlchemy's codec)."""
+    SQLAlchemy would at its first statement). JSON columns come back decoded (SQLAlchemy's codec).
+
+    Found once per transaction of the session: a registration runs three statements here, and asking SQLAlchemy
+    for the connection each time was a twentieth of the registry's CPU (bench/registry_load.py)."""
+    transaction = session.sync_session.get_transaction()
+    known = session.info.get("driver_connection")
+    if known is not None and transaction is not None and known[0] is transaction and known[1].is_in_transaction():
+        found: asyncpg.Connection = known[1]
+        return found
     connection = await session.connection()
     adapted: Any = (await connection.get_raw_connection()).dbapi_connection  # SQLAlchemy's asyncpg adapter
     if adapted._transaction is None and not adapted.autocommit:
@@ -76,6 +84,7 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     driver: asyncpg.Connection = adapted.driver_connection
     if not driver.is_in_transaction():
         raise RuntimeError("the session's connection is not in a transaction")
+    session.info["driver_connection"] = (session.sync_session.get_transaction(), driver)
     return driver
 
 
