@@ -128,12 +128,15 @@ class HotWrite:
 
 @dataclass(frozen=True)
 class _Entry:
-    method: str
     route: APIRoute
     path_regex: re.Pattern[str]
     gate: BearerPrincipal
     read: Callable[[HotCall], Awaitable[Response]] | None = None
     write: HotWrite | None = None
+
+    @property
+    def method(self) -> str:
+        return "GET" if self.write is None else "POST"
 
 
 class HotRoutes:
@@ -348,7 +351,7 @@ def _read_entry(read: HotRead, routes: list[BaseRoute]) -> _Entry:
     if len(calls) != 1 or not isinstance(calls[0], BearerPrincipal):
         raise RuntimeError(f"hot route {read.path}: the route may take a principal and nothing else it would solve")
     _refuse_overlaps(read.path, "GET", context, contexts)
-    return _Entry("GET", context.original_route, context.path_regex, calls[0], read=read.answer)
+    return _Entry(context.original_route, context.path_regex, calls[0], read=read.answer)
 
 
 def _write_entry(write: HotWrite, routes: list[BaseRoute], unit_of_work: Callable[..., Any] | None) -> _Entry:
@@ -356,17 +359,19 @@ def _write_entry(write: HotWrite, routes: list[BaseRoute], unit_of_work: Callabl
     dependant = context.dependant
     gates = [d.call for d in dependant.dependencies if isinstance(d.call, BearerPrincipal)]
     others = [d.call for d in dependant.dependencies if not isinstance(d.call, BearerPrincipal)]
-    if len(gates) != 1 or others != [unit_of_work] or dependant.path_params or dependant.query_params:
+    if (
+        len(gates) != 1
+        or others != [unit_of_work]
+        or any((dependant.path_params, dependant.query_params, dependant.header_params, dependant.cookie_params))
+    ):
         raise RuntimeError(
             f"hot route {write.path}: the route may take a principal, a unit of work and its body, nothing else"
         )
     bodies = [f.field_info.annotation for f in dependant.body_params]
     if bodies != [write.body]:
         raise RuntimeError(f"hot route {write.path}: the route's body is not {write.body.__name__}")
-    if dependant.header_params or dependant.cookie_params:
-        raise RuntimeError(f"hot route {write.path}: the route reads headers or cookies the edge would not")
     _refuse_overlaps(write.path, "POST", context, contexts)
-    return _Entry("POST", context.original_route, context.path_regex, gates[0], write=write)
+    return _Entry(context.original_route, context.path_regex, gates[0], write=write)
 
 
 __all__ = ["Fallback", "HotCall", "HotRead", "HotRoutes", "HotWrite"]
