@@ -47,7 +47,15 @@ VARIATION_KINDS = (
     "typo_2",
     "all_caps",
 )
-NEGATIVE_KINDS = ("sibling_unit", "sibling_line", "lookalike_name", "same_address", "other_site", "other_country")
+NEGATIVE_KINDS = (
+    "sibling_unit",
+    "sibling_line",
+    "lookalike_name",
+    "same_address",
+    "other_site",
+    "nearby_site",
+    "other_country",
+)
 
 
 @dataclass(frozen=True)
@@ -561,7 +569,7 @@ def build(
             keep_line=True,
         ),
     }
-    for kind in NEGATIVE_KINDS:
+    for kind in makers:  # every negative kind but nearby_site, made below
         made = 0
         while made < negatives_per_kind:
             anchor = rng.choice(registered)
@@ -589,6 +597,20 @@ def build(
             made += 1
     assert all(s.truth is None or s.truth in by_key for s in out.submissions)
     rng.shuffle(out.submissions)
+    # Added after the rest (session of 2026-12-07), from a stream of its own so that every submission above stays
+    # what it was: the same company at another site of the same district and province.
+    nearby = random.Random(f"{seed}-nearby_site")
+    made = 0
+    while made < negatives_per_kind:
+        anchor = nearby.choice(registered)
+        site = _nearby_site(anchor, nearby)
+        if site is None:
+            continue
+        record = record_of(replace(anchor, site=site, local_name_registered=False))
+        if nearby.random() < 0.5:
+            record = _light(record, anchor, nearby)
+        out.submissions.append(Submission(record, None, "nearby_site"))
+        made += 1
     return out
 
 
@@ -612,6 +634,24 @@ def _other_site(entity: Entity, rng: random.Random) -> Site:
     provinces = [p for p in entity.country.provinces if p != entity.site.province]
     districts = [d for d in entity.country.districts if d != entity.site.district]
     return replace(site, province=rng.choice(provinces), district=rng.choice(districts))
+
+
+def _nearby_site(entity: Entity, rng: random.Random) -> Site | None:
+    """Another site of the same district and province: another street and zone, and a plot number that does not
+    tell the two apart (the same number, or none), so that only the street and zone do. None if the country's
+    vocabulary has no other street to offer."""
+    site = entity.site
+    streets = [s for s in entity.country.streets if s.format(n=0) != site.street.format(n=0)]
+    if not streets:
+        return None
+    street = rng.choice(streets).format(n=rng.randint(1, 120))
+    zones = [z for z in entity.country.zones if z != site.zone]
+    return replace(
+        site,
+        number=site.number if rng.random() < 0.5 else "",
+        street=street,
+        zone=rng.choice(zones) if rng.random() < 0.7 else "",
+    )
 
 
 DEV_SEED = 20261206

@@ -76,6 +76,69 @@ def test_addresses_that_differ_and_end_in_other_provinces_are_two_sites() -> Non
     assert any("end in different places: takeo / kandal" in note for note in result.comparison.notes)
 
 
+JO_SITE = "Plot 277, Street 41, Cyber City, Liwa Dhlail, Mafraq"
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    [
+        "277, Queen Rania Street, Aqaba SEZ, Liwa Dhlail, Mafraq",  # a named street, another zone
+        "Queen Rania Street, Liwa Dhlail, Mafraq",  # a named street, no plot number to tell them apart
+        "Plot 277, Street 14, Liwa Dhlail, Mafraq",  # another numbered street: its number is in the address
+        "277 Queen Rania Street Liwa Dhlail Mafraq",  # no commas: it still says "street", and not street 41
+    ],
+)
+def test_the_same_company_on_another_street_of_the_district_is_a_new_factory(elsewhere: str) -> None:
+    existing = [Candidate("f1", "Khalilrashid Textile Co.", JO_SITE, "JO")]
+    result = match("Khalil Rashid Textile Ltd.", elsewhere, "JO", existing)
+    assert result.decision is Decision.NEW, result
+    assert result.comparison is not None and result.comparison.conflict
+
+
+@pytest.mark.parametrize(
+    "same",
+    [
+        "P-277, St. 41, Cyber City, Liwa Dhlail, Mafraq",  # abbreviated
+        "Plot 277 Street 41 Cyber City Liwa Dhlail Mafraq",  # no commas
+        "Street 41, Dhlail District, Mafraq",  # glossed, without the plot and the zone
+        "Mafraq",  # the province only
+    ],
+)
+def test_the_same_street_written_otherwise_links(same: str) -> None:
+    existing = [Candidate("f1", "Khalilrashid Textile Co.", JO_SITE, "JO")]
+    result = match("Khalil Rashid Textile Ltd.", same, "JO", existing)
+    assert (result.decision, result.candidate_id) == (Decision.LINK, "f1"), result
+
+
+def test_a_street_named_after_industry_is_a_street_not_a_zone() -> None:
+    """ "Jalan Industri 48" and "Jl. Gatot Subroto No. 48" share only their number: two streets."""
+    existing = [
+        Candidate("f1", "Hongyong Embroidery Tbk", "24, Jalan Industri 48, MM2100, Kecamatan Cikarang, Bekasi", "ID")
+    ]
+    result = match("Hongyong Embroidery Tbk", "Jl. Gatot Subroto No. 48, Kecamatan Cikarang, Bekasi", "ID", existing)
+    assert result.decision is Decision.NEW, result
+
+
+def test_another_zone_or_a_street_against_a_zone_goes_to_a_person() -> None:
+    """A zone goes by several names, and one list gives the street where another gives the zone: the same name
+    there is reviewed, not linked, and the reviewer is told why."""
+    existing = [Candidate("f1", "Digonto Sobuj Woven Ltd.", "Plot 250, Dhaka EPZ, Upazila Savar, Dhaka", "BD")]
+    other_zone = match("Digonto Sobuj Woven Ltd.", "Plot 250, Karnaphuli EPZ, Upazila Savar, Dhaka", "BD", existing)
+    assert other_zone.decision is Decision.REVIEW, other_zone
+    assert any(str(n).startswith("zones differ: karnaphuli / dhaka") for n in other_zone.explanation()["notes"])  # type: ignore[attr-defined]
+    street = match("Digonto Sobuj Woven Ltd.", "Plot 250, Dhaka-Aricha Highway, Upazila Savar, Dhaka", "BD", existing)
+    assert street.decision is Decision.REVIEW, street
+    assert "one address gives a street, the other a zone" in street.explanation()["notes"]  # type: ignore[operator]
+    same_zone = match("Digonto Sobuj Woven Ltd.", "Plot 250, DEPZ, Savar, Dhaka", "BD", existing)
+    assert same_zone.decision is Decision.LINK, same_zone
+
+
+def test_a_district_with_industrial_in_its_name_is_no_zone() -> None:
+    existing = [Candidate("f1", "Moyuan Garment Ltd.", "60, Queen Rania Street, Liwa Sahab Industrial, Madaba", "JO")]
+    result = match("MOYUAN GARMENT LTD", "60, Queen Rania Street, Sahab Industrial District, Madaba", "JO", existing)
+    assert (result.decision, result.candidate_id) == (Decision.LINK, "f1"), result
+
+
 def test_a_province_named_in_another_language_is_the_same_site() -> None:
     existing = [Candidate("f1", "Aung Myin Denim Co., Ltd", "Plot 291, Road 10, Township Hlaing Tharyar, Bago", "MM")]
     result = match("Aung Myin Denim Co., Ltd", "Plot 291, Road 10, Township Hlaing Tharyar, Pegu", "MM", existing)

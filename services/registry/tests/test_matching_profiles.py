@@ -3,6 +3,7 @@ and address cleaned once, when it is written), through HTTP against real Postgre
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -145,3 +146,55 @@ async def test_migration_0008_files_unit_words_as_part_of_the_number(
         registry, staff, name=f"{random_word(8)} {random_word(5)} Sweater Unit 2 Co., Ltd.", address=address
     )
     assert other.status_code == 201, other.text
+
+
+async def test_migration_0009_files_streets_zones_and_ordinals(
+    registry: httpx.AsyncClient, test_platform: TestPlatform, staff: dict[str, str]
+) -> None:
+    """Filed before 0009, a profile knew no zone and the address key no ordinal. The migration files the factory
+    anew: the same company in another zone of the district goes to a person who is told why, and "3rd" finds
+    "Third" under the same key."""
+    words, plot = f"{random_word(7)} {random_word(6)}", secrets.randbelow(9000) + 100
+    address = f"Plot {plot}, Third Industrial Zone, Khan Dangkao, Phnom Penh"
+    factory_id = await registered_before(registry, test_platform, staff, "0008", name=f"{words} Knit", address=address)
+    await fetch(  # as the rules before 0009 filed it
+        test_platform,
+        "registry",
+        """UPDATE registry.factory SET match_profile = (match_profile - 'streets' - 'zones' - 'localities' - 'read')
+               || '{"v": 2}'::jsonb WHERE id = $1""",
+        factory_id,
+    )
+    await fetch(test_platform, "registry", "DELETE FROM registry.factory_key WHERE factory_id = $1", factory_id)
+    await fetch(
+        test_platform,
+        "registry",
+        "INSERT INTO registry.factory_key (factory_id, key, country) VALUES ($1, $2, 'KH')",
+        factory_id,
+        f"n:{plot}",
+    )
+    upgrade(test_platform)
+
+    rows = await fetch(
+        test_platform,
+        "registry",
+        """SELECT f.match_profile->>'v' AS v, f.match_profile->'zones' AS zones,
+                  array(SELECT key FROM registry.factory_key k WHERE k.factory_id = f.id) AS keys
+           FROM registry.factory f WHERE f.id = $1""",
+        factory_id,
+    )
+    assert rows[0]["v"] == str(PROFILE_VERSION) and json.loads(rows[0]["zones"]) == [["", ["3"]]]
+    assert f"n:3-{plot}" in rows[0]["keys"] and f"n:{plot}" not in rows[0]["keys"]
+
+    elsewhere = await register(
+        registry, staff, name=f"{words} Knit", address=f"Plot {plot}, Sihanoukville SEZ, Khan Dangkao, Phnom Penh"
+    )
+    assert elsewhere.status_code == 202, elsewhere.text
+    queue = await registry.get("/v1/match-reviews", params={"status": "open", "limit": 200}, headers=staff)
+    item = next(i for i in queue.json()["items"] if i["id"] == elsewhere.json()["review_id"])
+    assert item["candidate_id"] == factory_id
+    assert "zones differ: sihanoukville / 3" in item["explanation"]["notes"], item["explanation"]
+
+    same = await register(
+        registry, staff, name=f"{words.upper()} KNIT CO., LTD", address=f"P-{plot}, 3rd Industrial Zone, Phnom Penh"
+    )
+    assert (same.status_code, same.json()["factory"]["id"]) == (200, factory_id), same.text

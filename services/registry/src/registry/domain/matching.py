@@ -10,8 +10,13 @@ places to report).
 2. Identity: a name is split into its brand words, its product lines (knit, denim, sweater, ...) and its unit
    numbers; a parent group ("Crystal Group - X", "X (Crystal Group)") is set aside. Two names whose unit numbers
    or product lines differ are two factories (siblings), and so are two addresses whose numbers contradict, that
-   share too little, or that differ and end in different places (provinces; "Bago" / "Pegu" at an otherwise equal
-   address is one site): such a pair scores at most CONFLICT_CEILING (60), below the default review threshold.
+   name different streets, that share too little, or that differ and end in different places (provinces; "Bago" /
+   "Pegu" at an otherwise equal address is one site): such a pair scores at most CONFLICT_CEILING (60), below the
+   default review threshold. Streets, zones and localities are read from the address as written, one per part
+   between commas (`normalise.address_parts`, kept in the profile): "Street 41" and "Queen Rania Street" are two
+   streets; "Dhaka EPZ" and "Karnaphuli EPZ" are two zones, and a zone goes by several names, so there the address
+   scores at most SITE_UNSURE_SCORE and the same name goes to a person, as it does when one list gives the street
+   and the other the zone.
 3. Exact match: cleaned name (or one of the candidate's aliases) and cleaned address equal, same country:
    LINK with score 100.
 4. Fuzzy score (rapidfuzz), only against candidates of the same country: 0.7 * name + 0.3 * address. The name is
@@ -54,7 +59,11 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from registry.domain.normalise import (
+    STREET_WORDS,
+    AddressParts,
     NameParts,
+    Place,
+    address_parts,
     blocking_keys,
     name_parts,
     normalise_address,
@@ -105,6 +114,7 @@ PLACE_SPELLED_ALIKE = 80.0  # two spellings of one place word ("mafraq" / "mafra
 # Two addresses ending in different places (provinces, cities) that also differ this much before that are two sites;
 # agreeing on everything else they are one site whose province is written in another language ("Bago" / "Pegu").
 OTHER_PLACE_BELOW = 80.0
+SITE_UNSURE_SCORE = 45.0  # 0.7 * 100 + 0.3 * 45 = 83.5: a name alike at a site told apart otherwise is reviewed
 PARTIAL_ADDRESS_SCORE = 85.0  # one address is a part of the other (province only), numbers not contradicting
 
 
@@ -164,7 +174,7 @@ def _listed(words: frozenset[str]) -> str:
 
 def _contained(shorter: str, longer: str) -> bool:
     """Every word of the shorter address is in the longer one, spelled alike (ratio >= 85): "Phnom Penh" in
-    "Plot 5, Street 3, Khan Dangkao, Phnom Penh"."""
+    "Plot 5, Place 3, Khan Dangkao, Phnom Penh"."""
     words = longer.split()
     return all(any(fuzz.ratio(w, other) >= 85 for other in words) for w in shorter.split())
 
@@ -176,11 +186,33 @@ def _ends_within(a: str, b: str) -> bool:
     return last.isdigit() or any(fuzz.ratio(last, word) >= PLACE_SPELLED_ALIKE for word in b.split())
 
 
-def compare_addresses(a: str, b: str) -> tuple[float, tuple[str, ...], bool]:
+def same_place(a: Place, b: Place) -> bool:
+    """Whether two streets (or two zones) can be one: their numbers must not contradict and their names must be
+    spelled alike (PLACE_SPELLED_ALIKE), each compared when both sides have it; a street known only by a number and
+    one known only by a name are two streets."""
+    numbered, named = bool(a.numbers and b.numbers), bool(a.words and b.words)
+    if numbered and not (a.numbers <= b.numbers or b.numbers <= a.numbers):
+        return False
+    if named:
+        joined = fuzz.ratio(a.words.replace(" ", ""), b.words.replace(" ", ""))  # "Shwe Lin Ban" / "Shwelinban"
+        alike = max(fuzz.token_sort_ratio(a.words, b.words), fuzz.token_set_ratio(a.words, b.words), joined)
+        return alike >= PLACE_SPELLED_ALIKE
+    return numbered
+
+
+NO_PARTS = AddressParts()
+
+
+def compare_addresses(
+    a: str, b: str, parts_a: AddressParts = NO_PARTS, parts_b: AddressParts = NO_PARTS
+) -> tuple[float, tuple[str, ...], bool]:
     """0..100 for two normalised addresses, notes, and whether they are two different sites.
 
-    Compared by component: the numbers (plot, street, lot) must not contradict; one address that is a part of the
-    other (only the province, or the street without the zone) agrees as far as it goes.
+    Compared by component: the numbers (plot, street, lot) must not contradict; when both name a street
+    (`address_parts`), one street must be the same, or they are two sites; when both name a zone and no zone is
+    the same, or one gives a street and the other a zone, the address scores at most SITE_UNSURE_SCORE (a person
+    decides); one address that is a part of the other (only the province, or the street without the zone) agrees
+    as far as it goes.
     """
     if not a or not b:
         return MISSING_ADDRESS_SCORE, ("an address is missing",), False
@@ -193,19 +225,80 @@ def compare_addresses(a: str, b: str) -> tuple[float, tuple[str, ...], bool]:
         )
     tokens = (fuzz.token_set_ratio(a, b) + fuzz.token_sort_ratio(a, b)) / 2
     value = max(tokens, fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")))
+    if _streets_differ(a, b, parts_a, parts_b):
+        return value, (f"streets differ: {_places_named(parts_a.streets, parts_b.streets)}",), True
     if value < OTHER_PLACE_BELOW and not (_ends_within(a, b) or _ends_within(b, a)):
         ends = f"{a.rsplit(' ', 1)[-1]} / {b.rsplit(' ', 1)[-1]}"
         return value, (f"addresses differ and end in different places: {ends}",), True
+    # A zone goes by several names ("VSIP" / "Vietnam Singapore Industrial Park"), and a site may be given by its
+    # street in one list and by its zone in another: a person decides.
+    if _zones_differ(parts_a, parts_b):
+        return min(value, SITE_UNSURE_SCORE), (f"zones differ: {_places_named(parts_a.zones, parts_b.zones)}",), False
+    if _street_against_zone(parts_a, parts_b) or _street_against_zone(parts_b, parts_a):
+        return min(value, SITE_UNSURE_SCORE), ("one address gives a street, the other a zone",), False
     # numbers agree here (one set holds the other) or only one side has any
-    if value < PARTIAL_ADDRESS_SCORE and _contained(min(a, b, key=len), max(a, b, key=len)):
+    shorter, longer = sorted((a, b), key=len)  # two of one length are two addresses, not one twice
+    if value < PARTIAL_ADDRESS_SCORE and _contained(shorter, longer):
         return PARTIAL_ADDRESS_SCORE, ("one address is a part of the other",), False
     if value < ADDRESS_CONFLICT_BELOW:
         return value, ("addresses differ",), True
     return value, (), False
 
 
+def _differ(a: tuple[Place, ...], b: tuple[Place, ...]) -> bool:
+    """Both name places of a kind, and none of one is any of the other."""
+    return bool(a and b) and not any(same_place(x, y) for x in a for y in b)
+
+
+def _streets_differ(a: str, b: str, parts_a: AddressParts, parts_b: AddressParts) -> bool:
+    """Both name a street and none is the same; or one names streets and the other, written without commas, says
+    "street" (road, jalan, ...) but holds none of them."""
+    if _differ(parts_a.streets, parts_b.streets):
+        return True
+    for known, text, other in ((parts_a, b, parts_b), (parts_b, a, parts_a)):
+        if known.streets and not other.read and STREET_WORDS.intersection(text.split()):
+            return not any(_named_in(street, text) for street in known.streets)
+    return False
+
+
+def _zones_differ(parts_a: AddressParts, parts_b: AddressParts) -> bool:
+    """Both name a zone, none is the same, and neither address names the other's zone as a locality of its own
+    ("Sahab Industrial City, Amman" / "King Abdullah II Industrial Estate, Sahab, Amman"; a province both name, as
+    in "Dhaka EPZ, Dhaka" / "Karnaphuli EPZ, Dhaka", explains nothing)."""
+    return (
+        _differ(parts_a.zones, parts_b.zones)
+        and not _zone_named_as_locality(parts_a, parts_b)
+        and not _zone_named_as_locality(parts_b, parts_a)
+    )
+
+
+def _zone_named_as_locality(a: AddressParts, b: AddressParts) -> bool:
+    own = [place for place in b.localities if place not in a.localities]
+    return any(_named_in(zone, place) for zone in a.zones for place in own)
+
+
+def _named_in(place: Place, text: str) -> bool:
+    """The place's numbers and words are all in the (normalised) text, its words apart or joined up."""
+    if not place.numbers <= numbers_of(text):
+        return False
+    return not place.words or _contained(place.words, text) or place.words.replace(" ", "") in text.replace(" ", "")
+
+
+def _street_against_zone(a: AddressParts, b: AddressParts) -> bool:
+    return bool(a.streets and not a.zones and b.zones and not b.streets)
+
+
+def _places_named(a: tuple[Place, ...], b: tuple[Place, ...]) -> str:
+    return f"{'; '.join(map(str, a))} / {'; '.join(map(str, b))}"
+
+
 def compare(
-    submitted: NameParts, address: str, names: Iterable[tuple[str, NameParts]], candidate_address: str
+    submitted: NameParts,
+    address: str,
+    names: Iterable[tuple[str, NameParts]],
+    candidate_address: str,
+    components: AddressParts = NO_PARTS,
+    candidate_components: AddressParts = NO_PARTS,
 ) -> Comparison:
     """The submission against one candidate: the best of its names, its address, conflicts capping the score."""
     best: tuple[float, tuple[str, ...], bool, str] = (0.0, (), False, "")
@@ -214,7 +307,9 @@ def compare(
         if (not conflict, value) > (not best[2], best[0]) or not best[3]:
             best = (value, notes, conflict, label)
     name_value, name_notes, name_conflict, label = best
-    address_value, address_notes, address_conflict = compare_addresses(address, candidate_address)
+    address_value, address_notes, address_conflict = compare_addresses(
+        address, candidate_address, components, candidate_components
+    )
     combined = NAME_WEIGHT * name_value + ADDRESS_WEIGHT * address_value
     conflict = name_conflict or address_conflict
     if conflict:
@@ -230,7 +325,7 @@ def _names_of(name: str, aliases: Iterable[str]) -> tuple[tuple[str, NameParts],
 
 # A stored profile says which rules made it: one made by other rules is not trusted but computed again (and a
 # migration that changes normalisation writes every profile anew, as 0004 and 0005 did).
-PROFILE_VERSION = 2
+PROFILE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -240,6 +335,7 @@ class Profile:
 
     names: tuple[tuple[str, NameParts], ...]  # (cleaned name, its parts) for the legal name, local name, aliases
     address: str
+    parts: AddressParts = NO_PARTS  # the streets and zones the address names
 
     @property
     def clean_names(self) -> frozenset[str]:
@@ -250,6 +346,10 @@ class Profile:
             "v": PROFILE_VERSION,
             "address": self.address,
             "names": [[label, p.brand, sorted(p.lines), sorted(p.numbers), p.script] for label, p in self.names],
+            "streets": [[place.words, sorted(place.numbers)] for place in self.parts.streets],
+            "zones": [[place.words, sorted(place.numbers)] for place in self.parts.zones],
+            "localities": list(self.parts.localities),
+            "read": self.parts.read,
         }
 
     @classmethod
@@ -261,19 +361,27 @@ class Profile:
             (label, NameParts(brand, frozenset(lines), frozenset(numbers), script))
             for label, brand, lines, numbers, script in data["names"]
         )
-        return cls(names, data["address"])
+        streets, zones = (
+            tuple(Place(words, frozenset(numbers)) for words, numbers in data[kind]) for kind in ("streets", "zones")
+        )
+        return cls(names, data["address"], AddressParts(streets, zones, tuple(data["localities"]), data["read"]))
 
 
 def profile(name: str, aliases: Iterable[str], address: str | None) -> Profile:
     """The matching profile of a factory going by `name` and `aliases` at `address`."""
-    return Profile(_names_of(name, aliases), normalise_address(address or ""))
+    return Profile(_names_of(name, aliases), normalise_address(address or ""), address_parts(address))
 
 
 def score(name_a: str, address_a: str, name_b: str, address_b: str, aliases_b: Iterable[str] = ()) -> float:
     """Similarity 0..100 of two factories: 0.7 * name + 0.3 * address, the name being the best over aliases;
     at most CONFLICT_CEILING when a unit number, a product line or the site contradicts."""
     return compare(
-        name_parts(name_a), normalise_address(address_a), _names_of(name_b, aliases_b), normalise_address(address_b)
+        name_parts(name_a),
+        normalise_address(address_a),
+        _names_of(name_b, aliases_b),
+        normalise_address(address_b),
+        address_parts(address_a),
+        address_parts(address_b),
     ).score
 
 
@@ -370,10 +478,10 @@ def match(
         if clean_name and clean_address == known.address and clean_name in known.clean_names:
             return MatchResult(Decision.LINK, candidate_id, 100.0, exact=True)
 
-    submitted = name_parts(name)
+    submitted, parts = name_parts(name), address_parts(address)
     scored = sorted(
         (
-            (compare(submitted, clean_address, known.names, known.address), i, cid)
+            (compare(submitted, clean_address, known.names, known.address, parts, known.parts), i, cid)
             for i, (cid, known) in enumerate(profiles)
         ),
         key=lambda item: (-item[0].score, item[1]),

@@ -265,8 +265,16 @@ _ADDRESS_TOKENS = {
     "rangoon": "yangon",
     "awassa": "hawassa",
     "abeba": "ababa",
-    "tenth": "10",
+    "first": "1",
+    "second": "2",
+    "third": "3",
+    "fourth": "4",
+    "fifth": "5",
     "sixth": "6",
+    "seventh": "7",
+    "eighth": "8",
+    "ninth": "9",
+    "tenth": "10",
     "km": "km",
     "bldg": "building",
     "flr": "floor",
@@ -347,6 +355,92 @@ def normalise_address(address: str) -> str:
     text = _replace_phrases(_LETTER_DIGIT.sub(" ", _fold(address)), _ADDRESS_PHRASES)
     tokens = [_ADDRESS_TOKENS.get(token, token) for token in text.split()]
     return _replace_phrases(" ".join(token for token in tokens if token), _ADDRESS_PHRASES)
+
+
+# Words that make a part of an address a street ("Street 41", "Queen Rania Street", "Jl. Raya Bogor Km 5") or a zone
+# ("Dhaka EPZ", "Industrial Zone B", "Kawasan Berikat Nusantara"), after abbreviations are mapped ("St." -> street,
+# "Jl." -> jalan, "IZ" -> industrial zone), and words that say nothing of which street or zone it is. A part naming
+# an administrative division ("Sahab Industrial District", "Liwa Sahab Industrial") is neither.
+STREET_WORDS = frozenset({"street", "road", "boulevard", "highway", "avenue", "lane", "jalan", "mawatha", "soi"})
+ZONE_WORDS = frozenset({"zone", "sez", "epz", "park"})
+_STREET_FILLER = frozenset({"lot", "km", "block", "sector", "ward", "building", "floor", "national", "main"})
+_ZONE_FILLER = _STREET_FILLER | {"industrial", "bonded", "free"}  # "Jalan Industri" names a street, not a zone
+DIVISION_WORDS = frozenset(
+    {
+        "district",
+        "province",
+        "khan",
+        "sangkat",
+        "commune",
+        "krong",
+        "srok",
+        "upazila",
+        "thana",
+        "kecamatan",
+        "kabupaten",
+        "kelurahan",
+        "liwa",
+        "markaz",
+        "governorate",
+        "township",
+        "division",
+        "subcity",
+    }
+)
+_ADDRESS_PARTS = re.compile(r"[,;\n]+")
+
+
+@dataclass(frozen=True)
+class Place:
+    """A street or zone an address names: the words that tell it apart, and its numbers ("street 41": no words,
+    {41}; "dhaka epz": "dhaka", no numbers)."""
+
+    words: str
+    numbers: frozenset[str]
+
+    def __str__(self) -> str:
+        return " ".join((self.words, *sorted(self.numbers, key=lambda n: (len(n), n)))).strip()
+
+
+def _place(tokens: list[str], filler: frozenset[str]) -> Place | None:
+    skipped = STREET_WORDS | ZONE_WORDS | filler
+    words = " ".join(t for t in tokens if t not in skipped and not t.isdigit())
+    numbers = numbers_of(" ".join(tokens))
+    return Place(words, numbers) if words or numbers else None
+
+
+@dataclass(frozen=True)
+class AddressParts:
+    """The streets, zones and localities an address names, each read from a part of it between commas, and whether
+    it had parts to read: in an address written without commas which words belong to the street is not known."""
+
+    streets: tuple[Place, ...] = ()
+    zones: tuple[Place, ...] = ()
+    localities: tuple[str, ...] = ()  # the other parts, but plot numbers: "kandal", "khan dangkao", "sahab"
+    read: bool = False
+
+
+@lru_cache(maxsize=65536)
+def address_parts(address: str | None) -> AddressParts:
+    """ "Plot 5, Street 41, Dhaka EPZ, ..." -> streets (street 41), zones (dhaka). A part names a street (a zone)
+    when it holds a street (zone) word and something that tells it apart: a name or a number."""
+    parts = [p for p in _ADDRESS_PARTS.split(address or "") if p.strip()]
+    if len(parts) < 2:
+        return AddressParts()
+    streets: list[Place] = []
+    zones: list[Place] = []
+    localities: list[str] = []
+    for part in parts:
+        tokens = normalise_address(part).split()
+        found = False
+        if not DIVISION_WORDS.intersection(tokens):
+            for kind, filler, places in ((STREET_WORDS, _STREET_FILLER, streets), (ZONE_WORDS, _ZONE_FILLER, zones)):
+                if kind.intersection(tokens) and (place := _place(tokens, filler)) is not None:
+                    places.append(place)
+                    found = True
+        if not found and any(not t.isdigit() for t in tokens):
+            localities.append(" ".join(tokens))
+    return AddressParts(tuple(streets), tuple(zones), tuple(localities), read=True)
 
 
 @lru_cache(maxsize=65536)  # a submission's address is compared with each of its candidates'
