@@ -361,10 +361,14 @@ class Profile:
             (label, NameParts(brand, frozenset(lines), frozenset(numbers), script))
             for label, brand, lines, numbers, script in data["names"]
         )
-        streets, zones = (
-            tuple(Place(words, frozenset(numbers)) for words, numbers in data[kind]) for kind in ("streets", "zones")
+        parts = AddressParts(
+            _places_of(data["streets"]), _places_of(data["zones"]), tuple(data["localities"]), data["read"]
         )
-        return cls(names, data["address"], AddressParts(streets, zones, tuple(data["localities"]), data["read"]))
+        return cls(names, data["address"], parts)
+
+
+def _places_of(rows: list[list[Any]]) -> tuple[Place, ...]:
+    return tuple([Place(words, frozenset(numbers)) for words, numbers in rows]) if rows else ()
 
 
 def profile(name: str, aliases: Iterable[str], address: str | None) -> Profile:
