@@ -7,8 +7,8 @@
   the same line at two sites, so siblings sit side by side in the registry as they do in real ones.
 * `submissions`: what a country office uploads. Variants of registered factories, labelled with the factory they
   are and the kind of variation; hard negatives (a sibling unit or product line at the same site, a look-alike
-  name, another company at the same address, the same company at another site or in another country), labelled
-  None; and unrelated factories.
+  name, another company at the same address, the same company at another site, at another street and zone of the
+  same district, or in another country), labelled None; and unrelated factories.
 
 Every kind of variation a real list shows is a named transformation below; a variant carries one primary kind
 (what the report breaks down by) and, half of the time, a light second one (legal form or capitals), since real
