@@ -174,7 +174,7 @@ def _listed(words: frozenset[str]) -> str:
 
 def _contained(shorter: str, longer: str) -> bool:
     """Every word of the shorter address is in the longer one, spelled alike (ratio >= 85): "Phnom Penh" in
-    "Plot 5, Place 3, Khan Dangkao, Phnom Penh"."""
+    "Plot 5, Street 3, Khan Dangkao, Phnom Penh"."""
     words = longer.split()
     return all(any(fuzz.ratio(w, other) >= 85 for other in words) for w in shorter.split())
 
