@@ -53,6 +53,7 @@ bench: $(STAMP) ## benchmarks that print their figures (several minutes; nothing
 	@$(BIN)/python bench/relay_throughput.py
 	@$(BIN)/python bench/consumer_throughput.py
 	@$(BIN)/python bench/matching_quality.py
+	@$(BIN)/python bench/matching_import.py
 	@$(BIN)/python bench/registry_load.py
 	@$(BIN)/python bench/assessments_load.py
 	@$(BIN)/python bench/alert_latency.py
