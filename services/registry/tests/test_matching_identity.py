@@ -133,6 +133,29 @@ def test_another_zone_or_a_street_against_a_zone_goes_to_a_person() -> None:
     assert same_zone.decision is Decision.LINK, same_zone
 
 
+def test_the_reviewer_is_told_field_by_field_what_agreed_and_what_differed() -> None:
+    existing = [Candidate("f1", "Digonto Sobuj Woven Ltd.", "Plot 250, Dhaka EPZ, Upazila Savar, Dhaka", "BD")]
+    zone = match("DIGONTO SOBUJ WOVEN LIMITED", "Plot 250, Karnaphuli EPZ, Upazila Savar, Dhaka", "BD", existing)
+    assert zone.decision is Decision.REVIEW
+    explained = zone.explanation()
+    assert explained["agreed"] == ["name", "product_line", "address_numbers", "province"], explained
+    assert explained["differed"] == ["address", "zone"], explained
+
+    sibling = match("Digonto Sobuj Woven Factory 2", "Plot 251, Dhaka EPZ, Savar, Dhaka", "BD", existing)
+    explained = sibling.explanation()
+    assert {"unit_number", "address_numbers"} <= set(explained["differed"]), explained  # type: ignore[arg-type]
+    assert {"name", "zone", "province"} <= set(explained["agreed"]), explained  # type: ignore[arg-type]
+
+    street = [Candidate("f2", "Khalilrashid Textile Co.", JO_SITE, "JO")]
+    other = match("Khalil Rashid Textile Ltd.", "Queen Rania Street, Liwa Dhlail, Mafraq", "JO", street)
+    assert "street" in other.explanation()["differed"], other.explanation()  # type: ignore[operator]
+    same = match("Khalil Rashid Textile", "P-277, St. 41, Liwa Dhlail, Mafraq", "JO", street)
+    assert "street" in same.explanation()["agreed"], same.explanation()  # type: ignore[operator]
+
+    exact = match("Digonto Sobuj Woven Ltd", "Plot 250, Dhaka EPZ, Upazila Savar, Dhaka", "BD", existing)
+    assert exact.exact and exact.explanation()["agreed"] == ["name", "address"]
+
+
 def test_a_district_with_industrial_in_its_name_is_no_zone() -> None:
     existing = [Candidate("f1", "Moyuan Garment Ltd.", "60, Queen Rania Street, Liwa Sahab Industrial, Madaba", "JO")]
     result = match("MOYUAN GARMENT LTD", "60, Queen Rania Street, Sahab Industrial District, Madaba", "JO", existing)

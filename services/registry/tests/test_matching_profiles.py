@@ -193,6 +193,7 @@ async def test_migration_0009_files_streets_zones_and_ordinals(
     item = next(i for i in queue.json()["items"] if i["id"] == elsewhere.json()["review_id"])
     assert item["candidate_id"] == factory_id
     assert "zones differ: sihanoukville / 3" in item["explanation"]["notes"], item["explanation"]
+    assert "zone" in item["explanation"]["differed"] and "name" in item["explanation"]["agreed"], item["explanation"]
 
     same = await register(
         registry, staff, name=f"{words.upper()} KNIT CO., LTD", address=f"P-{plot}, 3rd Industrial Zone, Phnom Penh"

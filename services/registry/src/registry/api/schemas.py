@@ -417,6 +417,14 @@ class MatchExplanationOut(BaseModel):
     address: float | None = Field(default=None, description="Similarity of the addresses, 0..100 (40: one missing).")
     name_compared: str | None = Field(default=None, description="The candidate's name that compared best, cleaned.")
     conflict: bool = Field(default=False, description="A unit number, product line or site contradicts.")
+    agreed: list[str] = Field(
+        default_factory=list,
+        description="Fields on which the submission and the candidate agreed, of: name, unit_number, product_line,"
+        " address, address_numbers, street, zone, province (empty on items made before 2026-12-07).",
+    )
+    differed: list[str] = Field(
+        default_factory=list, description="Fields on which they differed (the same names); `notes` say how."
+    )
     notes: list[str] = Field(description="What agreed or differed beyond the two similarities.")
 
 

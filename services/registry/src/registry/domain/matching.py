@@ -26,7 +26,8 @@ places to report).
    either side 40, so an identical name alone never links. At or above ``Thresholds.link``: LINK; at or above
    ``Thresholds.review``: REVIEW by a person; below: NEW factory. Two or more candidates at or above the link
    threshold are ambiguous (a sign of duplicates in the registry, as Open Supply Hub notes) and go to REVIEW.
-5. `MatchResult.explanation()` says why: both similarities, the name compared, what agreed or differed.
+5. `MatchResult.explanation()` says why: both similarities, the name compared, the fields that agreed and those
+   that differed (`agreement`, worked out for the best candidate only), and notes on what differed.
 
 What steps 1 and 2 make of a registered factory is its `Profile`, stored with the factory when it is written and
 handed back with each candidate, so a submission cleans only its own name and address (issue 13: registration
@@ -438,12 +439,20 @@ class MatchResult:
     exact: bool = False
     alternatives: tuple[tuple[str, float], ...] = ()  # other candidates at or above the review threshold
     comparison: Comparison | None = None  # how the best candidate compared (None for an exact or external-id link)
+    agreed: tuple[str, ...] = ()  # the fields (FIELDS) on which the best candidate agreed, for the reviewer
+    differed: tuple[str, ...] = ()  # and those on which it differed
 
     def explanation(self) -> dict[str, object]:
-        """Why the score is what it is, for the person reviewing: similarities of name and address, and what
-        agreed or differed."""
+        """Why the score is what it is, for the person reviewing: similarities of name and address, the fields
+        that agreed and those that differed, and notes on what differed."""
         if self.comparison is None:
-            return {"score": self.score, "exact": self.exact, "notes": []}
+            return {
+                "score": self.score,
+                "exact": self.exact,
+                "agreed": list(self.agreed),
+                "differed": list(self.differed),
+                "notes": [],
+            }
         c = self.comparison
         return {
             "score": self.score,
@@ -452,8 +461,52 @@ class MatchResult:
             "address": c.address,
             "name_compared": c.name_compared,
             "conflict": c.conflict,
+            "agreed": list(self.agreed),
+            "differed": list(self.differed),
             "notes": list(c.notes),
         }
+
+
+# What a review item says agreed or differed, field by field (a field not listed either way was not on both sides,
+# or agreed only in part: the similarities and notes tell).
+FIELDS = ("name", "unit_number", "product_line", "address", "address_numbers", "street", "zone", "province")
+FIELD_AGREES = 85.0  # a name or address this similar agreed
+
+
+def agreement(
+    submitted: NameParts, address: str, parts: AddressParts, known: Profile, comparison: Comparison
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The fields on which a submission and the candidate it compared best with agreed, and those they differed on:
+    worked out once, for the best candidate, for the reviewer."""
+    agreed: list[str] = []
+    differed: list[str] = []
+
+    def verdict(field: str, agrees: bool | None) -> None:
+        if agrees is not None:
+            (agreed if agrees else differed).append(field)
+
+    names = dict(known.names)
+    theirs = names.get(comparison.name_compared)
+    verdict("name", comparison.name >= FIELD_AGREES)
+    if theirs is not None:
+        if submitted.numbers or theirs.numbers:
+            verdict("unit_number", (submitted.numbers or {"1"}) == (theirs.numbers or {"1"}))
+        if submitted.lines or theirs.lines:
+            same, shared = submitted.lines == theirs.lines, bool(submitted.lines & theirs.lines)
+            verdict("product_line", True if same else (False if not shared else None))
+    if address and known.address:
+        verdict("address", comparison.address >= FIELD_AGREES)
+        ours, their_numbers = numbers_of(address), numbers_of(known.address)
+        if ours and their_numbers:
+            verdict("address_numbers", ours <= their_numbers or their_numbers <= ours)
+        if _streets_differ(address, known.address, parts, known.parts):
+            verdict("street", False)
+        elif any(same_place(x, y) for x in parts.streets for y in known.parts.streets):
+            verdict("street", True)
+        if parts.zones and known.parts.zones:
+            verdict("zone", not _zones_differ(parts, known.parts))
+        verdict("province", _ends_within(address, known.address) or _ends_within(known.address, address))
+    return tuple(agreed), tuple(differed)
 
 
 def thresholds_for(country: str, thresholds: Thresholds | Mapping[str, Thresholds]) -> Thresholds:
@@ -480,7 +533,7 @@ def match(
 
     for candidate_id, known in profiles:
         if clean_name and clean_address == known.address and clean_name in known.clean_names:
-            return MatchResult(Decision.LINK, candidate_id, 100.0, exact=True)
+            return MatchResult(Decision.LINK, candidate_id, 100.0, exact=True, agreed=("name", "address"))
 
     submitted, parts = name_parts(name), address_parts(address)
     scored = sorted(
@@ -492,7 +545,8 @@ def match(
     )
     if not scored:
         return MatchResult(Decision.NEW, None, 0.0)
-    best, _, best_id = scored[0]
+    best, best_index, best_id = scored[0]
+    agreed, differed = agreement(submitted, clean_address, parts, profiles[best_index][1], best)
     alternatives = tuple((cid, c.score) for c, _, cid in scored[1:] if c.score >= bounds.review)
     if best.score >= bounds.link:
         ambiguous = any(s >= bounds.link for _, s in alternatives)
@@ -501,4 +555,13 @@ def match(
         decision = Decision.REVIEW
     else:
         decision = Decision.NEW
-    return MatchResult(decision, best_id, best.score, exact=False, alternatives=alternatives, comparison=best)
+    return MatchResult(
+        decision,
+        best_id,
+        best.score,
+        exact=False,
+        alternatives=alternatives,
+        comparison=best,
+        agreed=agreed,
+        differed=differed,
+    )
