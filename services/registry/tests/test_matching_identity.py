@@ -245,4 +245,5 @@ def test_quality_on_the_generated_development_set() -> None:
     assert result["review_rate"] <= 0.10
     assert result["candidate_recall"] >= 0.99
     assert result["siblings"] == 0
+    assert result["other_sites"] == 0  # the same company at another site, nearby_site included
     assert result["clean_missed"] == 0
