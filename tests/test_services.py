@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
 
+from betterwork_contracts import EVENTS
 from devstack.cli import export_openapi
 from devstack.pytest_plugin import TestPlatform, serve_in_process
 from servicekit.auth import Role
@@ -66,3 +68,13 @@ def test_committed_openapi_matches_the_code() -> None:
         if not (CONTRACTS / f"{name}.json").exists() or (CONTRACTS / f"{name}.json").read_text() != text
     ]
     assert not stale, f"contracts/openapi is stale for {stale}: run `make contracts` and commit"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_contracts_name_as_consumers_exactly_the_services_whose_handlers_take_the_event(service: str) -> None:
+    """The AsyncAPI document lists a service under an event's channel when its handlers take that event type, and
+    only then: the consumers declared in the contracts are checked against the code that subscribes."""
+    handled = set(importlib.import_module(f"{service}.handlers").EVENT_HANDLERS)
+    declared = {event_type for event_type, model in EVENTS.items() if service in model.consumers}
+    assert sorted(handled - declared) == [], "handled but not declared in the contracts"
+    assert sorted(declared - handled) == [], "declared in the contracts but not handled"

@@ -62,6 +62,7 @@ class ImprovementItemStatusChanged(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.advisory.improvement_item.status_changed.v1"
     topic: ClassVar[Topic] = PLAN_TOPIC
     aggregate_id_field: ClassVar[str] = "plan_id"
+    consumers: ClassVar[tuple[str, ...]] = ("transparency",)
 
     plan_id: UUID
     item_id: UUID

@@ -132,7 +132,7 @@ class AssessmentFinalised(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.assessments.assessment.finalised.v1"
     topic: ClassVar[Topic] = ASSESSMENT_TOPIC
     aggregate_id_field: ClassVar[str] = "assessment_id"
-    consumers: ClassVar[tuple[str, ...]] = ("advisory",)
+    consumers: ClassVar[tuple[str, ...]] = ("advisory", "transparency")
 
     assessment_id: UUID
     factory_id: UUID
@@ -153,6 +153,7 @@ class AssessmentRevised(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.assessments.assessment.revised.v1"
     topic: ClassVar[Topic] = ASSESSMENT_TOPIC
     aggregate_id_field: ClassVar[str] = "assessment_id"
+    consumers: ClassVar[tuple[str, ...]] = ("transparency",)
 
     assessment_id: UUID
     factory_id: UUID

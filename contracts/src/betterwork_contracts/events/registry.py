@@ -71,7 +71,7 @@ class FactoryRegistered(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.registry.factory.registered.v1"
     topic: ClassVar[Topic] = FACTORY_TOPIC
     aggregate_id_field: ClassVar[str] = "factory_id"
-    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory", "invoicing")
+    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory", "invoicing", "transparency")
 
     factory_id: UUID
     version: int = Field(ge=1, description="Version of the factory record after this change; 1 when registered.")
@@ -114,7 +114,7 @@ class FactoryUpdated(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.registry.factory.updated.v1"
     topic: ClassVar[Topic] = FACTORY_TOPIC
     aggregate_id_field: ClassVar[str] = "factory_id"
-    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory", "invoicing")
+    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory", "invoicing", "transparency")
 
     factory_id: UUID
     version: int = Field(ge=2, description="Version of the factory record after this change.")
@@ -138,7 +138,7 @@ class FactoryStatusChanged(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.registry.factory.status_changed.v1"
     topic: ClassVar[Topic] = FACTORY_TOPIC
     aggregate_id_field: ClassVar[str] = "factory_id"
-    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory", "invoicing")
+    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory", "invoicing", "transparency")
 
     factory_id: UUID
     version: int = Field(ge=2, description="Version of the factory record after this change.")
@@ -166,7 +166,7 @@ class FactoryMerged(IntegrationEvent):
     type: ClassVar[str] = "org.betterwork.registry.factory.merged.v1"
     topic: ClassVar[Topic] = FACTORY_TOPIC
     aggregate_id_field: ClassVar[str] = "factory_id"
-    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory", "invoicing")
+    consumers: ClassVar[tuple[str, ...]] = ("assessments", "partnerships", "advisory", "invoicing", "transparency")
 
     factory_id: UUID = Field(description="The merged (retired) factory id.")
     version: int = Field(ge=2, description="Version of the merged record after this change (its last).")
