@@ -33,11 +33,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import httpx
-from local_platform import LocalPlatform, ServiceProcess, local_platform, progress, verdict, wait_ready
-from matching_quality import OTHER_SITE_KINDS, SIBLING_KINDS, TARGETS, figures
+from local_platform import LocalPlatform, ServiceProcess, local_platform, progress, wait_ready
+from matching_quality import OTHER_SITE_KINDS, SIBLING_KINDS, figures, print_kinds, verdict, wrong_links
 from matching_sets.generator import (
-    NEGATIVE_KINDS,
-    VARIATION_KINDS,
     EvaluationSet,
     Record,
     build,
@@ -45,6 +43,7 @@ from matching_sets.generator import (
     held_out_set,
 )
 from matching_sets.vocabulary import TEST
+from registry_load import measure_import
 
 from servicekit.auth import Role
 
@@ -61,18 +60,11 @@ def list_of(rows: Iterable[tuple[str, Record]]) -> bytes:
     return out.getvalue().encode()
 
 
-async def upload(client: httpx.AsyncClient, data: bytes, filename: str) -> dict[str, dict[str, str]]:
-    """The list uploaded and matched; its per-row results by external reference."""
-    response = await client.post(
-        "/v1/factory-imports", content=data, headers={"Content-Type": "text/csv"}, params={"filename": filename}
-    )
-    if response.status_code != 202:
-        raise SystemExit(f"upload refused: {response.status_code} {response.text[:300]}")
-    job = response.json()
-    while job["status"] != "completed":
-        await asyncio.sleep(0.3)
-        job = (await client.get(f"/v1/factory-imports/{job['id']}")).json()
-    results = await client.get(f"/v1/factory-imports/{job['id']}/results")
+async def upload(url: str, token: str, data: bytes) -> dict[str, dict[str, str]]:
+    """The list uploaded and matched (`registry_load.measure_import`); its per-row results by external reference."""
+    _, job = await measure_import(url, token, data)
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=120) as client:
+        results = await client.get(f"/v1/factory-imports/{job['id']}/results")
     results.raise_for_status()
     return {row["external_reference"]: row for row in csv.DictReader(io.StringIO(results.text))}
 
@@ -96,16 +88,11 @@ async def evaluate(
     started = time.perf_counter()
     for country in sorted(registered_by_country.keys() | submitted_by_country.keys()):
         token = platform.signing_key.mint(roles=[Role.STAFF], subject="bench-matching", country=country)
-        async with httpx.AsyncClient(
-            base_url=registry.url, headers={"Authorization": f"Bearer {token}"}, timeout=120
-        ) as client:
-            clean = await upload(client, list_of(registered_by_country[country]), f"{evaluation.name}-{country}.csv")
-            for key, row in clean.items():
-                created += row["outcome"] == "created"
-                factory_of[key] = row["factory_id"]
-            results = await upload(
-                client, list_of(submitted_by_country[country]), f"{evaluation.name}-{country}-submissions.csv"
-            )
+        clean = await upload(registry.url, token, list_of(registered_by_country[country]))
+        for key, row in clean.items():
+            created += row["outcome"] == "created"
+            factory_of[key] = row["factory_id"]
+        results = await upload(registry.url, token, list_of(submitted_by_country[country]))
         for reference, row in results.items():
             submission = labels[reference]
             outcome = outcome_of(row, factory_of.get(submission.truth) if submission.truth else None)
@@ -132,8 +119,7 @@ def report(
     total = len(evaluation.submissions)
     positives = sum(1 for s in evaluation.submissions if s.truth)
     precision, recall, f1, review_rate = figures(by_kind["*"], positives, total)
-    siblings = sum(by_kind[k]["link_wrong"] for k in SIBLING_KINDS)
-    other_sites = sum(by_kind[k]["link_wrong"] for k in OTHER_SITE_KINDS)
+    siblings, other_sites = wrong_links(by_kind, SIBLING_KINDS), wrong_links(by_kind, OTHER_SITE_KINDS)
     rows = len(evaluation.registered) + total
     print(
         f"\n=== {name} through POST /v1/factory-imports: {len(evaluation.registered)} registered, "
@@ -144,15 +130,7 @@ def report(
     print(f"other sites of the company linked automatically: {other_sites} (counted in precision; no target)")
     print(f"clean list: {created} of {len(evaluation.registered)} distinct factories created")
     print(f"rejected rows: {by_kind['*']['rejected']}")
-    print(f"{'kind':24} {'n':>4} {'linked ok':>9} {'review':>7} {'new':>6} {'wrong':>6}")
-    for kind in (*VARIATION_KINDS, *NEGATIVE_KINDS, "unrelated"):
-        book = by_kind[kind]
-        n = sum(book.values())
-        if n:
-            print(
-                f"{kind:24} {n:4d} {book['link_right'] / n:9.2f} {book['review'] / n:7.2f} "
-                f"{book['new'] / n:6.2f} {book['link_wrong'] / n:6.2f}"
-            )
+    print_kinds(by_kind)
     return {
         "precision": precision,
         "recall": recall,
@@ -162,17 +140,6 @@ def report(
         "clean_missed": len(evaluation.registered) - created,
         "rejected": by_kind["*"]["rejected"],
     }
-
-
-def passed(result: dict[str, float]) -> bool:
-    return (
-        result["precision"] >= TARGETS["precision"]
-        and result["recall"] >= TARGETS["recall"]
-        and result["review_rate"] <= TARGETS["review_rate"]
-        and result["siblings"] == 0
-        and result["clean_missed"] == 0
-        and result["rejected"] == 0
-    )
 
 
 async def run(platform: LocalPlatform, name: str, make: Callable[[], EvaluationSet]) -> dict[str, float]:
@@ -202,11 +169,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         with local_platform(topic_prefix=f"benchm{uuid.uuid4().hex[:6]}.") as platform:  # a fresh database a set
             results.append((name, asyncio.run(run(platform, name, make))))
     print()
-    failures = 0
-    for name, result in results:
-        ok = passed(result)
-        failures += not ok
-        print(f"{verdict(ok)} ({name}): " + ", ".join(f"{k} {v:.3f}" for k, v in result.items()))
+    failures = sum(not verdict(name, result) for name, result in results)
     return 1 if failures else 0
 
 

@@ -366,6 +366,9 @@ STREET_WORDS = frozenset({"street", "road", "boulevard", "highway", "avenue", "l
 ZONE_WORDS = frozenset({"zone", "sez", "epz", "park"})
 _STREET_FILLER = frozenset({"lot", "km", "block", "sector", "ward", "building", "floor", "national", "main"})
 _ZONE_FILLER = _STREET_FILLER | {"industrial", "bonded", "free"}  # "Jalan Industri" names a street, not a zone
+# what is left out of a street's (a zone's) distinguishing words
+_STREET_SKIPPED = STREET_WORDS | ZONE_WORDS | _STREET_FILLER
+_ZONE_SKIPPED = STREET_WORDS | ZONE_WORDS | _ZONE_FILLER
 DIVISION_WORDS = frozenset(
     {
         "district",
@@ -402,8 +405,7 @@ class Place(NamedTuple):  # a tuple: profiles hand thousands of these over per s
         return " ".join((self.words, *sorted(self.numbers, key=lambda n: (len(n), n)))).strip()
 
 
-def _place(tokens: list[str], filler: frozenset[str]) -> Place | None:
-    skipped = STREET_WORDS | ZONE_WORDS | filler
+def _place(tokens: list[str], skipped: frozenset[str]) -> Place | None:
     words = " ".join(t for t in tokens if t not in skipped and not t.isdigit())
     numbers = numbers_of(" ".join(tokens))
     return Place(words, numbers) if words or numbers else None
@@ -433,8 +435,8 @@ def address_parts(address: str | None) -> AddressParts:
         tokens = normalise_address(part).split()
         found = False
         if not DIVISION_WORDS.intersection(tokens):
-            for kind, filler, places in ((STREET_WORDS, _STREET_FILLER, streets), (ZONE_WORDS, _ZONE_FILLER, zones)):
-                if kind.intersection(tokens) and (place := _place(tokens, filler)) is not None:
+            for kind, skipped, places in ((STREET_WORDS, _STREET_SKIPPED, streets), (ZONE_WORDS, _ZONE_SKIPPED, zones)):
+                if kind.intersection(tokens) and (place := _place(tokens, skipped)) is not None:
                     places.append(place)
                     found = True
         if not found and any(not t.isdigit() for t in tokens):
